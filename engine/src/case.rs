@@ -236,23 +236,49 @@ pub enum Op {
         thread: bool,
     },
     /// First half of exit: sets PF_EXITING.
-    ExitBegin { pid: Pid },
+    ExitBegin {
+        pid: Pid,
+    },
     /// `cgroup_exit()`: unlinks the task and puts its css_set.
-    ExitFinish { pid: Pid },
-    Mkdir { path: CgPath },
-    Rmdir { path: CgPath },
+    ExitFinish {
+        pid: Pid,
+    },
+    Mkdir {
+        path: CgPath,
+    },
+    Rmdir {
+        path: CgPath,
+    },
     /// Rebind a controller from the default hierarchy to a mounted one.
-    AddController { controller: Controller, hier: u8 },
+    AddController {
+        controller: Controller,
+        hier: u8,
+    },
     /// A write to `tasks`: `cgroup_attach_task(dst, task, false)`.
-    MigrateTask { pid: Pid, dst: CgPath },
+    MigrateTask {
+        pid: Pid,
+        dst: CgPath,
+    },
     /// A write to `cgroup.procs`: the group leader of `pid`, with threadgroup set.
-    MigrateProcess { pid: Pid, dst: CgPath },
+    MigrateProcess {
+        pid: Pid,
+        dst: CgPath,
+    },
     /// Several targets into one cgroup in one operation (what the unified hierarchy needs).
-    MigrateMulti { dst: CgPath, targets: Vec<Target> },
+    MigrateMulti {
+        dst: CgPath,
+        targets: Vec<Target>,
+    },
     /// `cgroup_transfer_tasks(to, from)`: every task of `from` into `to`.
-    TransferTasks { from: CgPath, to: CgPath },
+    TransferTasks {
+        from: CgPath,
+        to: CgPath,
+    },
     /// `cgroup_attach_task_all(from, task)`: `task` into `from`'s cgroup on every mounted hierarchy.
-    AttachTaskAll { from: Pid, pid: Pid },
+    AttachTaskAll {
+        from: Pid,
+        pid: Pid,
+    },
 }
 
 /// The kind of an operation: what signatures and statistics group by.

@@ -5,5 +5,16 @@
 //! state, no randomness of its own: the same case gives the same trace, byte for byte.
 
 pub mod case;
+pub mod controllers;
+pub mod exec;
+pub mod gen;
+pub mod models;
+pub mod observe;
+pub mod oracle;
+pub mod rules;
+pub mod trace;
+pub mod world;
 
 pub use case::*;
+pub use models::{Design, Outcome};
+pub use oracle::{check, run, Blame, Class, Classes, Divergence, Report, Verdict};

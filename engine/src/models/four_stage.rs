@@ -1,0 +1,260 @@
+//! The patch applied (the `+` side of `shared/seeds/000_4c2f903d33f1de29.txt`), with
+//! `cgroup_transfer_tasks` as rewritten by the series' patch 5/5: migration in four stages,
+//! `cgroup_migrate_add_src` → `cgroup_migrate_prepare_dst` → `cgroup_migrate` →
+//! `cgroup_migrate_finish`, so that every allocation happens before anything moves.
+
+use super::{target_leader, Design, Outcome};
+use crate::case::{Errno, Pid, Target};
+use crate::controllers::{attach_all, can_attach_all, commit};
+use crate::trace::{Step, Warning};
+use crate::world::{hang_bound, CgId, CsetId, CsetList, TaskList, World};
+
+pub struct FourStage;
+
+impl Design for FourStage {
+    fn name(&self) -> &'static str {
+        "four-stage"
+    }
+
+    /// add_src for the css_set of every target task, prepare_dst, migrate if prepared, finish
+    /// always.
+    fn cgroup_attach_task(
+        &self,
+        w: &mut World,
+        dst_cgrp: CgId,
+        leader: Pid,
+        threadgroup: bool,
+    ) -> Result<(), Errno> {
+        w.step(Step::CgroupAttachTask {
+            dst: dst_cgrp,
+            leader,
+            threadgroup,
+        });
+        // look up all src csets
+        add_src_of_targets(w, dst_cgrp, leader, threadgroup);
+        // prepare dst csets and commit
+        let mut ret = cgroup_migrate_prepare_dst(w, dst_cgrp);
+        if ret.is_ok() {
+            ret = cgroup_migrate(w, dst_cgrp, leader, threadgroup);
+        }
+        cgroup_migrate_finish(w, CsetList::Preloaded);
+        ret
+    }
+
+    /// add_src for every target's css_sets, one prepare_dst (failure: nothing moves), then one
+    /// `cgroup_migrate` per target in order, stopping at the first error; finish always.
+    fn migrate_multi(&self, w: &mut World, dst: CgId, targets: &[Target]) -> Result<(), Errno> {
+        w.step(Step::MultiMigrate {
+            dst,
+            targets: targets.len() as u8,
+        });
+        for t in targets {
+            let (leader, threadgroup) = target_leader(w, t);
+            add_src_of_targets(w, dst, leader, threadgroup);
+        }
+        let mut ret = cgroup_migrate_prepare_dst(w, dst);
+        if ret.is_ok() {
+            for t in targets {
+                let (leader, threadgroup) = target_leader(w, t);
+                ret = cgroup_migrate(w, dst, leader, threadgroup);
+                if ret.is_err() {
+                    break;
+                }
+            }
+        }
+        cgroup_migrate_finish(w, CsetList::Preloaded);
+        ret
+    }
+
+    /// Patch 5/5: all csets of `from` are sources, prepared once; then migrate tasks one by one
+    /// until `from` is empty. "This fails iff ->can_attach() fails."
+    fn cgroup_transfer_tasks(&self, w: &mut World, to: CgId, from: CgId) -> Outcome {
+        w.step(Step::CgroupTransferTasks { to, from });
+        // all tasks in @from are being moved, all csets are source
+        let mut i = 0;
+        while i < w.cgroups[from as usize].cset_links.len() {
+            let cset = w.cgroups[from as usize].cset_links[i];
+            cgroup_migrate_add_src(w, cset, to);
+            i += 1;
+        }
+        let mut ret = cgroup_migrate_prepare_dst(w, to);
+        if ret.is_ok() {
+            let bound = hang_bound(w.live_task_count());
+            let mut rounds = 0;
+            loop {
+                let Some(task) = w.css_task_iter_first(from) else {
+                    w.step(Step::TransferEmpty);
+                    break;
+                };
+                w.step(Step::TransferNext(task));
+                rounds += 1;
+                if rounds > bound {
+                    // The kernel spins here forever, never reaching cgroup_migrate_finish.
+                    w.step(Step::Hang);
+                    return Outcome::Hang;
+                }
+                ret = cgroup_migrate(w, to, task, false);
+                if ret.is_err() {
+                    break;
+                }
+            }
+        }
+        cgroup_migrate_finish(w, CsetList::Preloaded);
+        ret.into()
+    }
+}
+
+/// `do { cgroup_migrate_add_src(task_css_set(task), …); if (!threadgroup) break; }
+/// while_each_thread(leader, task)` — every target task, exiting or not.
+fn add_src_of_targets(w: &mut World, dst_cgrp: CgId, leader: Pid, threadgroup: bool) {
+    let mut targets = std::mem::take(&mut w.scratch);
+    w.migration_targets(leader, threadgroup, &mut targets);
+    for &task in &targets {
+        let cset = w.task(task).cset;
+        cgroup_migrate_add_src(w, cset, dst_cgrp);
+    }
+    w.scratch = targets;
+}
+
+/// `cgroup_migrate_add_src(src_cset, dst_cgrp, preloaded_csets)`.
+pub fn cgroup_migrate_add_src(w: &mut World, src_cset: CsetId, dst_cgrp: CgId) {
+    let src_cgrp = w.cset_cgroup(src_cset, w.cgroups[dst_cgrp as usize].hier);
+    // nothing to do if this cset already belongs to the cgroup
+    if src_cgrp == dst_cgrp {
+        w.step(Step::AddSrcSameCgroup);
+        return;
+    }
+    if w.csets[src_cset as usize].mg_preload_node.is_some() {
+        w.step(Step::AddSrcAlreadyPreloaded);
+        return;
+    }
+    w.step(Step::AddSrc);
+    let c = &w.csets[src_cset as usize];
+    let (src_set, mg_tasks, mg_node) = (
+        c.mg_src_cgrp.is_some(),
+        !c.mg_tasks.is_empty(),
+        c.mg_node.is_some(),
+    );
+    if src_set {
+        w.warn(Warning::MgSrcCgrpSet);
+    }
+    if mg_tasks {
+        w.warn(Warning::MgTasksNotEmpty);
+    }
+    if mg_node {
+        w.warn(Warning::MgNodeNotEmpty);
+    }
+    w.csets[src_cset as usize].mg_src_cgrp = Some(src_cgrp);
+    w.get_css_set(src_cset);
+    w.preload_node_add(src_cset, CsetList::Preloaded);
+}
+
+/// `cgroup_migrate_prepare_dst(dst_cgrp, preloaded_csets)`: look up and pin the destination of
+/// every preloaded source; on failure release the destinations gathered so far.
+pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), Errno> {
+    w.step(Step::PrepareDst);
+    // LIST_HEAD(csets) is CsetList::PrepareDst.
+    let mut i = 0;
+    while i < w.lists[CsetList::Preloaded as usize].len() {
+        let src_cset = w.lists[CsetList::Preloaded as usize][i];
+        let Some(dst_cset) = w.find_css_set(src_cset, dst_cgrp) else {
+            w.step(Step::PrepareDstEnomem);
+            // err: cgroup_migrate_finish(&csets)
+            cgroup_migrate_finish(w, CsetList::PrepareDst);
+            return Err(Errno::ENOMEM);
+        };
+        if w.csets[src_cset as usize].mg_dst_cset.is_some()
+            || w.csets[dst_cset as usize].mg_dst_cset.is_some()
+        {
+            w.warn(Warning::MgDstCsetSet);
+        }
+        w.csets[src_cset as usize].mg_dst_cset = Some(dst_cset);
+        if w.csets[dst_cset as usize].mg_preload_node.is_none() {
+            w.preload_node_add(dst_cset, CsetList::PrepareDst);
+        } else {
+            w.step(Step::PrepareDstDuplicate);
+            w.put_css_set(dst_cset, false);
+        }
+        i += 1;
+    }
+    // list_splice(&csets, preloaded_csets)
+    w.splice_lists(CsetList::PrepareDst, CsetList::Preloaded, true);
+    Ok(())
+}
+
+/// `cgroup_migrate(cgrp, leader, threadgroup)`: never allocates, never touches the preload
+/// references.
+pub fn cgroup_migrate(
+    w: &mut World,
+    cgrp: CgId,
+    leader: Pid,
+    threadgroup: bool,
+) -> Result<(), Errno> {
+    w.step(Step::Migrate { leader });
+    let mut targets = std::mem::take(&mut w.scratch);
+    w.migration_targets(leader, threadgroup, &mut targets);
+    for &task in &targets {
+        // @task either already exited or can't exit until the end
+        if w.task(task).exiting() {
+            w.step(Step::MigrateSkipExiting(task));
+            continue;
+        }
+        let cset = w.task(task).cset;
+        if w.csets[cset as usize].mg_src_cgrp.is_none() {
+            w.step(Step::MigrateSkipNotPreloaded(task));
+            continue;
+        }
+        w.step(Step::MigrateCollect(task));
+        w.task_list_move(task, cset, TaskList::MgTasks);
+        w.mg_node_move(cset, CsetList::TsetSrc);
+        match w.csets[cset as usize].mg_dst_cset {
+            Some(dst) => w.mg_node_move(dst, CsetList::TsetDst),
+            None => w.warn(Warning::NullDstCset),
+        }
+    }
+    w.scratch = targets;
+
+    // methods shouldn't be called if no task is actually migrating
+    if w.lists[CsetList::TsetSrc as usize].is_empty() {
+        w.step(Step::NothingToMigrate);
+        return Ok(());
+    }
+
+    let ret = migrate_steps(w, cgrp);
+    out_release_tset(w);
+    ret
+}
+
+/// can_attach, commit, attach: all exits go through `out_release_tset`.
+fn migrate_steps(w: &mut World, cgrp: CgId) -> Result<(), Errno> {
+    // check that we can legitimately attach to the cgroup (error: out_cancel_attach)
+    can_attach_all(w, cgrp)?;
+    // Now that we're guaranteed success, proceed to move all tasks: the commit point.
+    commit(w);
+    // Migration is committed; notify controllers (tset.csets = &tset.dst_csets).
+    attach_all(w, cgrp);
+    Ok(())
+}
+
+/// `out_release_tset:` after the patch: splice back and unlink only; the references and the
+/// migration fields belong to the preload list until `cgroup_migrate_finish`.
+fn out_release_tset(w: &mut World) {
+    w.step(Step::ReleaseTset);
+    w.splice_lists(CsetList::TsetDst, CsetList::TsetSrc, false);
+    while let Some(&cset) = w.lists[CsetList::TsetSrc as usize].first() {
+        w.splice_mg_tasks_init(cset);
+        w.mg_node_del(cset);
+    }
+}
+
+/// `cgroup_migrate_finish(preloaded_csets)`: undo add_src and prepare_dst.
+pub fn cgroup_migrate_finish(w: &mut World, list: CsetList) {
+    w.step(Step::MigrateFinish);
+    while let Some(&cset) = w.lists[list as usize].first() {
+        let c = &mut w.csets[cset as usize];
+        c.mg_src_cgrp = None;
+        c.mg_dst_cset = None;
+        w.preload_node_del(cset);
+        w.put_css_set(cset, false);
+    }
+}

@@ -1,0 +1,418 @@
+//! What is compared after every operation (model.md §8), in two forms: a [`Fingerprint`] of
+//! cheap per-class hashes for the step loop, and a [`Snapshot`] a person can read, built only
+//! when fingerprints differ or an invariant fails. Both name css_sets by their cgroup tuple,
+//! never by slot, so two models that allocate in different orders still compare equal.
+
+use crate::case::Controller;
+use crate::models::Outcome;
+use crate::world::{comb, mix, CgId, TaskList, TaskState, World, INIT_CSET};
+use serde::Serialize;
+
+/// One hash per divergence class. Placement, inventory and event multisets are combined with
+/// wrapping addition so they do not depend on iteration order; `order` and `callback_order`
+/// are the ordered versions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub result: u64,
+    pub placement: u64,
+    pub inventory: u64,
+    pub order: u64,
+    pub controller: u64,
+    pub callbacks: u64,
+    pub callback_order: u64,
+    pub release: u64,
+    pub warnings: u64,
+}
+
+fn outcome_code(o: Outcome) -> u64 {
+    match o {
+        Outcome::Ok => 0,
+        Outcome::Err(e) => 1 + e as u64,
+        Outcome::Hang => 1000,
+    }
+}
+
+/// Fingerprint of a world after an operation that returned `outcome`.
+pub fn fingerprint(w: &World, outcome: Outcome) -> Fingerprint {
+    let mut fp = Fingerprint {
+        result: mix(outcome_code(outcome)),
+        ..Fingerprint::default()
+    };
+    for (pid, t) in w.tasks.iter().enumerate() {
+        if !t.exists() {
+            continue;
+        }
+        let linked = t.cg_list.is_some() as u64;
+        let h = comb(
+            comb(pid as u64, t.state as u64 | linked << 4),
+            w.csets[t.cset as usize].key,
+        );
+        fp.placement = fp.placement.wrapping_add(mix(h));
+    }
+    let mut order = 0u64;
+    for c in w.csets.iter().filter(|c| c.live) {
+        fp.inventory = fp.inventory.wrapping_add(comb(
+            c.key,
+            c.refcount as u64 ^ (c.tasks.len() as u64) << 32,
+        ));
+        let mut h = c.key;
+        for &p in c.tasks.iter().chain(c.mg_tasks.iter()) {
+            h = comb(h, u64::from(p));
+        }
+        order = order.wrapping_add(mix(h));
+    }
+    for (id, cg) in w.cgroups.iter().enumerate() {
+        if cg.removed {
+            continue;
+        }
+        let mut h = mix(id as u64 + 7);
+        for &c in &cg.cset_links {
+            fp.inventory = fp
+                .inventory
+                .wrapping_add(comb(id as u64, w.csets[c as usize].key));
+            h = comb(h, w.csets[c as usize].key);
+        }
+        order = order.wrapping_add(h);
+        if cg.attach_in_progress != 0 {
+            fp.controller = fp
+                .controller
+                .wrapping_add(comb(id as u64, cg.attach_in_progress as u64));
+        }
+    }
+    fp.order = order;
+    if let Some((from, to)) = w.charge_move {
+        fp.controller = fp
+            .controller
+            .wrapping_add(comb(u64::from(from) + 1, u64::from(to)));
+    }
+    let mut ordered = 0u64;
+    for e in &w.events {
+        let mut h = comb(
+            (e.controller as u64) << 8 | e.callback as u64,
+            u64::from(e.dst) << 8 | e.error.map_or(0, |x| x as u64 + 1),
+        );
+        // The taskset as a multiset for `callbacks`, in order for `callback_order`.
+        let mut set = 0u64;
+        let (a, b) = e.tasks;
+        for &p in &w.event_pids[a as usize..b as usize] {
+            set = set.wrapping_add(mix(u64::from(p)));
+            h = comb(h, u64::from(p));
+        }
+        fp.callbacks = fp.callbacks.wrapping_add(comb(
+            (e.controller as u64) << 8 | e.callback as u64,
+            set ^ u64::from(e.dst) << 48 ^ e.error.map_or(0, |x| x as u64 + 1),
+        ));
+        ordered = comb(ordered, h);
+    }
+    fp.callback_order = ordered;
+    fp.release = w
+        .release_queued
+        .iter()
+        .fold(0, |h, &c| comb(h, u64::from(c)));
+    fp.warnings = w.warnings.iter().fold(0, |h, &x| comb(h, x as u64));
+    fp
+}
+
+/// The invariants of model.md §8, one bit each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Invariant {
+    TaskLists = 0,
+    Refcount = 1,
+    Hash = 2,
+    MigrationState = 3,
+    Links = 4,
+    ControllerRest = 5,
+    Bound = 6,
+}
+
+impl Invariant {
+    pub const ALL: [Invariant; 7] = [
+        Invariant::TaskLists,
+        Invariant::Refcount,
+        Invariant::Hash,
+        Invariant::MigrationState,
+        Invariant::Links,
+        Invariant::ControllerRest,
+        Invariant::Bound,
+    ];
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Invariant::TaskLists => {
+                "each linked task is on exactly one css_set's tasks, the one it points at; no task is on an mg_tasks"
+            }
+            Invariant::Refcount => {
+                "each css_set's refcount equals its linked tasks (+1 for init_css_set)"
+            }
+            Invariant::Hash => "no css_set with refcount 0 survives; one css_set per tuple",
+            Invariant::MigrationState => "no migration field or migration list is left set",
+            Invariant::Links => {
+                "every css_set has one link per hierarchy and the cgroups' cset_links agree"
+            }
+            Invariant::ControllerRest => {
+                "controller state is back to rest (no attach_in_progress, no charge move)"
+            }
+            Invariant::Bound => "the operation finished within its bound",
+        }
+    }
+
+    pub fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// Checks every invariant; returns the violated ones as [`Invariant::bit`]s. No allocation.
+pub fn check_invariants(w: &World, outcome: Outcome) -> u8 {
+    let mut bad = 0u8;
+    let n = w.n_hiers();
+    if outcome == Outcome::Hang {
+        bad |= Invariant::Bound.bit();
+    }
+    let mut linked = 0usize;
+    for t in &w.tasks {
+        match (t.state, t.cg_list) {
+            (TaskState::Live | TaskState::Exiting, Some(_)) => linked += 1,
+            (TaskState::Live | TaskState::Exiting, None) => bad |= Invariant::TaskLists.bit(),
+            (TaskState::Zombie | TaskState::Absent, Some(_)) => bad |= Invariant::TaskLists.bit(),
+            _ => {}
+        }
+        if t.exists() && !w.csets[t.cset as usize].live {
+            bad |= Invariant::Hash.bit();
+        }
+    }
+    let mut on_lists = 0usize;
+    let mut live = 0usize;
+    for (id, c) in w.csets.iter().enumerate() {
+        if !c.live {
+            continue;
+        }
+        live += 1;
+        if !c.mg_tasks.is_empty() {
+            bad |= Invariant::TaskLists.bit();
+        }
+        for &p in &c.tasks {
+            let t = &w.tasks[p as usize];
+            if t.cg_list != Some((id as u16, TaskList::Tasks)) || t.cset as usize != id {
+                bad |= Invariant::TaskLists.bit();
+            }
+        }
+        on_lists += c.tasks.len();
+        let base = (id as u16 == INIT_CSET) as i32;
+        if c.refcount != c.tasks.len() as i32 + base {
+            bad |= Invariant::Refcount.bit();
+        }
+        if c.refcount <= 0 {
+            bad |= Invariant::Hash.bit();
+        }
+        if c.mg_src_cgrp.is_some()
+            || c.mg_dst_cset.is_some()
+            || c.mg_node.is_some()
+            || c.mg_preload_node.is_some()
+        {
+            bad |= Invariant::MigrationState.bit();
+        }
+        for h in 0..n {
+            let cg = &w.cgroups[c.cgrps[h] as usize];
+            if cg.hier as usize != h
+                || cg.removed
+                || cg.cset_links.iter().filter(|&&x| x as usize == id).count() != 1
+            {
+                bad |= Invariant::Links.bit();
+            }
+        }
+        for other in &w.csets[id + 1..] {
+            if other.live && other.key == c.key && other.cgrps[..n] == c.cgrps[..n] {
+                bad |= Invariant::Hash.bit();
+            }
+        }
+    }
+    if on_lists != linked {
+        bad |= Invariant::TaskLists.bit();
+    }
+    if w.lists.iter().any(|l| !l.is_empty()) {
+        bad |= Invariant::MigrationState.bit();
+    }
+    let mut links = 0usize;
+    for cg in &w.cgroups {
+        links += cg.cset_links.len();
+        if cg.attach_in_progress != 0 {
+            bad |= Invariant::ControllerRest.bit();
+        }
+        for &c in &cg.cset_links {
+            if !w.csets[c as usize].live {
+                bad |= Invariant::Links.bit();
+            }
+        }
+    }
+    if links != live * n {
+        bad |= Invariant::Links.bit();
+    }
+    if w.charge_move.is_some() {
+        bad |= Invariant::ControllerRest.bit();
+    }
+    bad
+}
+
+/// A model's observation after an operation, for people: the text `cgdiff run`, `explain`
+/// and the stored diffs show. One line per fact so that a line diff is a readable diff.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Snapshot {
+    pub result: String,
+    pub tasks: Vec<String>,
+    pub csets: Vec<String>,
+    pub cgroups: Vec<String>,
+    pub release: Vec<String>,
+    pub controllers: Vec<String>,
+    pub events: Vec<String>,
+    pub warnings: Vec<String>,
+    pub violations: Vec<String>,
+}
+
+/// The tuple of a css_set as the mounted hierarchies' paths (h0 is always its root).
+pub fn tuple_text(w: &World, cgrps: &[CgId]) -> String {
+    let parts: Vec<String> = cgrps[1..w.n_hiers()]
+        .iter()
+        .map(|&c| w.path(c).to_string())
+        .collect();
+    format!("{{{}}}", parts.join(" "))
+}
+
+fn pids(p: &[u32]) -> String {
+    let v: Vec<String> = p.iter().map(|x| x.to_string()).collect();
+    format!("[{}]", v.join(" "))
+}
+
+impl Snapshot {
+    pub fn of(w: &World, outcome: Outcome) -> Snapshot {
+        let mut s = Snapshot {
+            result: outcome.to_string(),
+            ..Snapshot::default()
+        };
+        for (pid, t) in w.tasks.iter().enumerate() {
+            if !t.exists() {
+                continue;
+            }
+            let state = match t.state {
+                TaskState::Live => "live",
+                TaskState::Exiting => "exiting",
+                TaskState::Zombie => "zombie",
+                TaskState::Absent => "gone",
+            };
+            let linked = match t.cg_list {
+                Some((_, TaskList::Tasks)) => "linked",
+                Some((_, TaskList::MgTasks)) => "on mg_tasks",
+                None => "unlinked",
+            };
+            s.tasks.push(format!(
+                "task {pid}: {state}, {linked}, in {}",
+                tuple_text(w, &w.csets[t.cset as usize].cgrps)
+            ));
+        }
+        let mut csets: Vec<String> = w
+            .csets
+            .iter()
+            .filter(|c| c.live)
+            .map(|c| {
+                let mut line = format!(
+                    "css_set {}: refcount {}, tasks {}",
+                    tuple_text(w, &c.cgrps),
+                    c.refcount,
+                    pids(&c.tasks)
+                );
+                if !c.mg_tasks.is_empty() {
+                    line += &format!(", mg_tasks {}", pids(&c.mg_tasks));
+                }
+                if c.mg_src_cgrp.is_some() || c.mg_dst_cset.is_some() {
+                    line += ", migration fields set";
+                }
+                if c.mg_node.is_some() || c.mg_preload_node.is_some() {
+                    line += ", on a migration list";
+                }
+                line
+            })
+            .collect();
+        csets.sort();
+        s.csets = csets;
+        for (id, cg) in w.cgroups.iter().enumerate() {
+            if cg.removed {
+                continue;
+            }
+            let links: Vec<String> = cg
+                .cset_links
+                .iter()
+                .map(|&c| tuple_text(w, &w.csets[c as usize].cgrps))
+                .collect();
+            s.cgroups.push(format!(
+                "cgroup {}: cset_links [{}]{}",
+                w.path(id as CgId),
+                links.join(", "),
+                if cg.releasable { ", releasable" } else { "" }
+            ));
+            if cg.attach_in_progress != 0 {
+                s.controllers.push(format!(
+                    "cpuset attach_in_progress {} = {}",
+                    w.path(id as CgId),
+                    cg.attach_in_progress
+                ));
+            }
+        }
+        if let Some((from, to)) = w.charge_move {
+            s.controllers.push(format!(
+                "memory charge move in progress {} -> {}",
+                w.path(from),
+                w.path(to)
+            ));
+        }
+        s.release = w
+            .release_queued
+            .iter()
+            .map(|&c| format!("release notification: {}", w.path(c)))
+            .collect();
+        for e in &w.events {
+            let (a, b) = e.tasks;
+            s.events.push(format!(
+                "{}.{}({}) taskset {}{}",
+                e.controller.name(),
+                e.callback.name(),
+                w.path(e.dst),
+                pids(&w.event_pids[a as usize..b as usize]),
+                e.error.map_or(String::new(), |x| format!(" -> {x}"))
+            ));
+        }
+        s.warnings = w.warnings.iter().map(|x| x.name().to_string()).collect();
+        let bad = check_invariants(w, outcome);
+        s.violations = Invariant::ALL
+            .iter()
+            .filter(|i| bad & i.bit() != 0)
+            .map(|i| format!("violated: {}", i.describe()))
+            .collect();
+        s
+    }
+
+    /// The snapshot as lines, section by section, for diffs.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![format!("result: {}", self.result)];
+        for sec in [
+            &self.tasks,
+            &self.csets,
+            &self.cgroups,
+            &self.release,
+            &self.controllers,
+            &self.events,
+            &self.warnings,
+            &self.violations,
+        ] {
+            out.extend(sec.iter().cloned());
+        }
+        out
+    }
+}
+
+/// Display name of controllers for reports.
+pub fn controller_names(bits: u8) -> Vec<&'static str> {
+    Controller::ALL
+        .iter()
+        .filter(|c| bits & c.bit() != 0)
+        .map(|c| c.name())
+        .collect()
+}

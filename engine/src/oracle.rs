@@ -1,0 +1,419 @@
+//! The differential oracle: runs a case through both designs operation by operation, compares
+//! fingerprints and checks invariants after each one, and returns the first divergence
+//! classified, signed, matched against the expected-difference rules and diffed for people.
+
+use crate::case::{Case, FaultPlan, OpKind};
+use crate::exec::apply;
+use crate::models::{designs, Design, Outcome};
+use crate::observe::{check_invariants, fingerprint, Fingerprint, Invariant, Snapshot};
+use crate::rules::{match_rule, Rule, RuleInput};
+use crate::trace::{Coverage, Step};
+use crate::world::World;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// The closed set of divergence classes (model.md §9), one bit each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Class {
+    /// The operations returned different results.
+    Result = 0,
+    /// Tasks are in different cgroups, states or linkage.
+    Placement = 1,
+    /// Different css_sets, refcounts or cgroup links.
+    Inventory = 2,
+    /// Same membership everywhere, different order of a `tasks` or `cset_links` list.
+    Order = 3,
+    /// Controller state differs (cpuset attach_in_progress, memory charge move).
+    Controller = 4,
+    /// Different callback calls (controller, callback, cgroup, error or taskset members).
+    Callbacks = 5,
+    /// The same callback calls in a different order, or tasksets in a different order.
+    CallbackOrder = 6,
+    /// Different release notifications.
+    Release = 7,
+    /// Different kernel warnings.
+    Warning = 8,
+    /// An invariant of §8 fails in at least one model.
+    Invariant = 9,
+    /// A model did not finish within its bound.
+    Hang = 10,
+}
+
+impl Class {
+    pub const ALL: [Class; 11] = [
+        Class::Result,
+        Class::Placement,
+        Class::Inventory,
+        Class::Order,
+        Class::Controller,
+        Class::Callbacks,
+        Class::CallbackOrder,
+        Class::Release,
+        Class::Warning,
+        Class::Invariant,
+        Class::Hang,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Result => "result",
+            Class::Placement => "placement",
+            Class::Inventory => "inventory",
+            Class::Order => "order",
+            Class::Controller => "controller",
+            Class::Callbacks => "callbacks",
+            Class::CallbackOrder => "callback-order",
+            Class::Release => "release",
+            Class::Warning => "warning",
+            Class::Invariant => "invariant",
+            Class::Hang => "hang",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Class> {
+        Class::ALL.into_iter().find(|c| c.name() == s)
+    }
+}
+
+/// A set of [`Class`]es.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Classes(pub u16);
+
+impl Classes {
+    pub fn with(self, c: Class) -> Classes {
+        Classes(self.0 | 1 << c as u16)
+    }
+    pub fn has(self, c: Class) -> bool {
+        self.0 & (1 << c as u16) != 0
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    pub fn is_subset(self, of: Classes) -> bool {
+        self.0 & !of.0 == 0
+    }
+    pub fn iter(self) -> impl Iterator<Item = Class> {
+        Class::ALL.into_iter().filter(move |&c| self.has(c))
+    }
+    pub fn names(self) -> Vec<&'static str> {
+        self.iter().map(Class::name).collect()
+    }
+    pub const fn of(list: &[Class]) -> Classes {
+        let mut bits = 0u16;
+        let mut i = 0;
+        while i < list.len() {
+            bits |= 1 << list[i] as u16;
+            i += 1;
+        }
+        Classes(bits)
+    }
+}
+
+impl Serialize for Classes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.names())
+    }
+}
+
+/// Which model a divergence is charged to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Blame {
+    /// The models disagree; neither breaks an invariant.
+    Diff,
+    Legacy,
+    FourStage,
+    /// Both break an invariant or hang.
+    Both,
+}
+
+impl Blame {
+    pub fn name(self) -> &'static str {
+        match self {
+            Blame::Diff => "diff",
+            Blame::Legacy => "legacy",
+            Blame::FourStage => "four-stage",
+            Blame::Both => "both",
+        }
+    }
+}
+
+/// The kinds of fault present in the plan of the divergent operation.
+pub fn fault_kinds(f: &FaultPlan) -> &'static str {
+    match (f.alloc.is_some(), f.can_attach.is_some()) {
+        (false, false) => "none",
+        (true, false) => "alloc",
+        (false, true) => "can_attach",
+        (true, true) => "alloc+can_attach",
+    }
+}
+
+/// The first divergence of a case.
+#[derive(Clone, Debug, Serialize)]
+pub struct Divergence {
+    /// 0-based index of the operation after which the models first differ.
+    pub op_index: usize,
+    pub op_kind: OpKind,
+    pub classes: Classes,
+    pub blame: Blame,
+    pub faults: &'static str,
+    /// Stable across runs and code changes: `op-kind/classes/faults/blame`.
+    pub signature: String,
+    /// The expected-difference rule that covers every class of this divergence, if any.
+    pub rule: Option<&'static str>,
+    pub outcomes: [Outcome; 2],
+    pub legacy: Snapshot,
+    pub four_stage: Snapshot,
+    /// A unified diff of the two snapshots (legacy `-`, four-stage `+`).
+    pub diff: String,
+}
+
+impl Divergence {
+    pub fn expected(&self) -> bool {
+        self.rule.is_some()
+    }
+}
+
+/// Verdict of the oracle on a whole case.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    Agree,
+    Diverge(Box<Divergence>),
+}
+
+impl Verdict {
+    pub fn divergence(&self) -> Option<&Divergence> {
+        match self {
+            Verdict::Agree => None,
+            Verdict::Diverge(d) => Some(d),
+        }
+    }
+    pub fn signature(&self) -> Option<&str> {
+        self.divergence().map(|d| d.signature.as_str())
+    }
+}
+
+/// What each model did on one operation (collected when tracing).
+#[derive(Clone, Debug, Serialize)]
+pub struct OpTrace {
+    pub index: usize,
+    pub outcomes: [Outcome; 2],
+    /// The kernel-named steps of each model, rendered.
+    pub steps: [Vec<String>; 2],
+}
+
+/// Everything a run of the oracle produced.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub verdict: Verdict,
+    /// Operations executed (on each model) before the verdict.
+    pub ops_executed: usize,
+    pub trace: Vec<OpTrace>,
+    pub coverage: [Coverage; 2],
+}
+
+/// Runs `case` through both designs without tracing: the hot path.
+pub fn check(case: &Case) -> Report {
+    run(case, false)
+}
+
+/// Runs `case` through both designs, stopping at the first divergence.
+pub fn run(case: &Case, trace: bool) -> Report {
+    run_designs(case, designs(), trace)
+}
+
+/// [`run`] with explicit designs (a third model, or a planted-bug variant, slots in here).
+pub fn run_designs(case: &Case, ds: [&dyn Design; 2], trace: bool) -> Report {
+    let mut worlds = [World::new(&case.setup), World::new(&case.setup)];
+    for w in &mut worlds {
+        w.trace.enabled = trace;
+    }
+    let mut prev = [
+        fingerprint(&worlds[0], Outcome::Ok),
+        fingerprint(&worlds[1], Outcome::Ok),
+    ];
+    let mut traces = Vec::new();
+    for (index, cop) in case.ops.iter().enumerate() {
+        let outcomes = [
+            apply(&mut worlds[0], ds[0], cop),
+            apply(&mut worlds[1], ds[1], cop),
+        ];
+        if trace {
+            traces.push(OpTrace {
+                index,
+                outcomes,
+                steps: [render(&worlds[0]), render(&worlds[1])],
+            });
+        }
+        let fps = [
+            fingerprint(&worlds[0], outcomes[0]),
+            fingerprint(&worlds[1], outcomes[1]),
+        ];
+        let bad = [
+            check_invariants(&worlds[0], outcomes[0]),
+            check_invariants(&worlds[1], outcomes[1]),
+        ];
+        let hang = outcomes.contains(&Outcome::Hang);
+        if fps[0] != fps[1] || bad != [0, 0] || hang {
+            let d = classify(case, index, &worlds, outcomes, fps, prev, bad);
+            return Report {
+                verdict: Verdict::Diverge(Box::new(d)),
+                ops_executed: index + 1,
+                trace: traces,
+                coverage: [worlds[0].coverage, worlds[1].coverage],
+            };
+        }
+        prev = fps;
+    }
+    Report {
+        verdict: Verdict::Agree,
+        ops_executed: case.ops.len(),
+        trace: traces,
+        coverage: [worlds[0].coverage, worlds[1].coverage],
+    }
+}
+
+fn render(w: &World) -> Vec<String> {
+    w.trace
+        .steps
+        .iter()
+        .map(|s| render_step(w, s))
+        .collect::<Vec<_>>()
+}
+
+/// A step with cgroup numbers replaced by paths.
+pub fn render_step(w: &World, s: &Step) -> String {
+    match *s {
+        Step::CgroupAttachTask {
+            dst,
+            leader,
+            threadgroup,
+        } => format!(
+            "cgroup_attach_task({}, {leader}, threadgroup={threadgroup})",
+            w.path(dst)
+        ),
+        Step::CgroupTransferTasks { to, from } => format!(
+            "cgroup_transfer_tasks(to={}, from={})",
+            w.path(to),
+            w.path(from)
+        ),
+        Step::MultiMigrate { dst, targets } => {
+            format!("multi-target migrate({}, {targets} targets)", w.path(dst))
+        }
+        _ => s.to_string(),
+    }
+}
+
+fn diff_classes(a: &Fingerprint, b: &Fingerprint) -> Classes {
+    let mut c = Classes::default();
+    if a.result != b.result {
+        c = c.with(Class::Result);
+    }
+    if a.placement != b.placement {
+        c = c.with(Class::Placement);
+    }
+    if a.inventory != b.inventory {
+        c = c.with(Class::Inventory);
+    }
+    if a.order != b.order && a.placement == b.placement && a.inventory == b.inventory {
+        c = c.with(Class::Order);
+    }
+    if a.controller != b.controller {
+        c = c.with(Class::Controller);
+    }
+    if a.callbacks != b.callbacks {
+        c = c.with(Class::Callbacks);
+    } else if a.callback_order != b.callback_order {
+        c = c.with(Class::CallbackOrder);
+    }
+    if a.release != b.release {
+        c = c.with(Class::Release);
+    }
+    if a.warnings != b.warnings {
+        c = c.with(Class::Warning);
+    }
+    c
+}
+
+fn classify(
+    case: &Case,
+    index: usize,
+    worlds: &[World; 2],
+    outcomes: [Outcome; 2],
+    fps: [Fingerprint; 2],
+    prev: [Fingerprint; 2],
+    bad: [u8; 2],
+) -> Divergence {
+    let cop = &case.ops[index];
+    let mut classes = diff_classes(&fps[0], &fps[1]);
+    if bad != [0, 0] {
+        classes = classes.with(Class::Invariant);
+    }
+    let hang = bad[0] | bad[1];
+    if hang & Invariant::Bound.bit() != 0 {
+        classes = classes.with(Class::Hang);
+    }
+    let blame = match (bad[0] != 0, bad[1] != 0) {
+        (false, false) => Blame::Diff,
+        (true, false) => Blame::Legacy,
+        (false, true) => Blame::FourStage,
+        (true, true) => Blame::Both,
+    };
+    let op_kind = cop.op.kind();
+    let faults = fault_kinds(&cop.faults);
+    let unchanged = |i: usize| {
+        fps[i].placement == prev[i].placement
+            && fps[i].inventory == prev[i].inventory
+            && fps[i].order == prev[i].order
+    };
+    let input = RuleInput {
+        kind: op_kind,
+        faults: cop.faults,
+        outcomes,
+        classes,
+        unchanged: [unchanged(0), unchanged(1)],
+        callbacks: [worlds[0].events.len(), worlds[1].events.len()],
+    };
+    let rule: Option<&'static Rule> = match_rule(&input);
+    let legacy = Snapshot::of(&worlds[0], outcomes[0]);
+    let four_stage = Snapshot::of(&worlds[1], outcomes[1]);
+    let signature = format!(
+        "{}/{}/{}/{}",
+        op_kind.name(),
+        classes.names().join("+"),
+        faults,
+        blame.name()
+    );
+    let diff = unified_diff(&legacy, &four_stage);
+    Divergence {
+        op_index: index,
+        op_kind,
+        classes,
+        blame,
+        faults,
+        signature,
+        rule: rule.map(|r| r.name),
+        outcomes,
+        legacy,
+        four_stage,
+        diff,
+    }
+}
+
+/// A line diff of two snapshots: `-` legacy only, `+` four-stage only, ` ` both.
+pub fn unified_diff(legacy: &Snapshot, four_stage: &Snapshot) -> String {
+    let a = legacy.lines().join("\n") + "\n";
+    let b = four_stage.lines().join("\n") + "\n";
+    let diff = similar::TextDiff::from_lines(&a, &b);
+    let mut out = String::new();
+    for change in diff.iter_all_changes() {
+        let sign = match change.tag() {
+            similar::ChangeTag::Delete => '-',
+            similar::ChangeTag::Insert => '+',
+            similar::ChangeTag::Equal => ' ',
+        };
+        let _ = write!(out, "{sign} {}", change.value());
+    }
+    out
+}

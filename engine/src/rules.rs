@@ -1,0 +1,86 @@
+//! Expected differences: what the patch set out to change, as named rules matched by code.
+//! A divergence is *expected* only when a rule matches and covers every one of its classes;
+//! anything else is a finding. Rules are reported apart, never hidden.
+
+use crate::case::{Errno, FaultPlan, OpKind};
+use crate::models::Outcome;
+use crate::oracle::{Class, Classes};
+
+/// Facts about a divergent operation that rules may look at.
+#[derive(Clone, Copy, Debug)]
+pub struct RuleInput {
+    pub kind: OpKind,
+    pub faults: FaultPlan,
+    /// legacy, four-stage.
+    pub outcomes: [Outcome; 2],
+    pub classes: Classes,
+    /// Whether each model left placement, inventory and list order exactly as they were
+    /// before the operation.
+    pub unchanged: [bool; 2],
+    /// Callback calls each model made during the operation.
+    pub callbacks: [usize; 2],
+}
+
+/// A named expected difference.
+pub struct Rule {
+    pub name: &'static str,
+    /// One line: why the patch makes the designs differ here.
+    pub reason: &'static str,
+    /// The classes this rule may explain.
+    pub covers: Classes,
+    pub matches: fn(&RuleInput) -> bool,
+}
+
+const FOUR: usize = 1;
+
+/// Four-stage failed with ENOMEM before doing anything at all: no callback, nothing moved.
+fn four_stage_enomem_untouched(i: &RuleInput) -> bool {
+    i.faults.alloc.is_some()
+        && i.outcomes[FOUR] == Outcome::Err(Errno::ENOMEM)
+        && i.unchanged[FOUR]
+        && i.callbacks[FOUR] == 0
+}
+
+/// Every expected difference cgdiff knows.
+pub static RULES: &[Rule] = &[
+    Rule {
+        name: "all-or-nothing-on-enomem",
+        reason: "the patch's purpose: a multi-target migrate or transfer_tasks that meets an \
+                 allocation failure moves nothing in four-stage (prepare_dst fails before any \
+                 migration), while legacy may already have moved some targets",
+        covers: Classes::of(&[
+            Class::Result,
+            Class::Placement,
+            Class::Inventory,
+            Class::Order,
+            Class::Callbacks,
+            Class::CallbackOrder,
+            Class::Release,
+        ]),
+        matches: |i| {
+            matches!(i.kind, OpKind::MigrateMulti | OpKind::TransferTasks)
+                && four_stage_enomem_untouched(i)
+                && !i.unchanged[0]
+        },
+    },
+    Rule {
+        name: "allocate-before-can-attach",
+        reason: "four-stage looks up every destination css_set (prepare_dst) before calling \
+                 any can_attach, so an allocation failure is reported before, and instead of, \
+                 the callbacks legacy had already run",
+        covers: Classes::of(&[Class::Result, Class::Callbacks, Class::CallbackOrder]),
+        matches: |i| i.kind.is_migration() && four_stage_enomem_untouched(i) && i.callbacks[0] > 0,
+    },
+];
+
+/// The first rule that matches the divergence and covers all of its classes.
+pub fn match_rule(i: &RuleInput) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .find(|r| i.classes.is_subset(r.covers) && (r.matches)(i))
+}
+
+/// Looks a rule up by name (for reports and stored cases).
+pub fn rule(name: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.name == name)
+}
