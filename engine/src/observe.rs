@@ -32,6 +32,12 @@ fn outcome_code(o: Outcome) -> u64 {
     }
 }
 
+/// Ordered one-multiply combine for list hashes (the sums below get a full [`mix`]).
+#[inline]
+fn step(h: u64, x: u64) -> u64 {
+    (h.rotate_left(23) ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
 /// Fingerprint of a world after an operation that returned `outcome`.
 pub fn fingerprint(w: &World, outcome: Outcome) -> Fingerprint {
     let mut fp = Fingerprint {
@@ -43,21 +49,18 @@ pub fn fingerprint(w: &World, outcome: Outcome) -> Fingerprint {
             continue;
         }
         let linked = t.cg_list.is_some() as u64;
-        let h = comb(
-            comb(pid as u64, t.state as u64 | linked << 4),
-            w.csets[t.cset as usize].key,
-        );
-        fp.placement = fp.placement.wrapping_add(mix(h));
+        let packed = (pid as u64) << 8 | (t.state as u64) << 1 | linked;
+        fp.placement = fp
+            .placement
+            .wrapping_add(mix(packed ^ w.csets[t.cset as usize].key));
     }
     let mut order = 0u64;
     for c in w.csets.iter().filter(|c| c.live) {
-        fp.inventory = fp.inventory.wrapping_add(comb(
-            c.key,
-            c.refcount as u64 ^ (c.tasks.len() as u64) << 32,
-        ));
+        let counts = (c.refcount as u64) << 32 | c.tasks.len() as u64;
+        fp.inventory = fp.inventory.wrapping_add(mix(c.key ^ counts));
         let mut h = c.key;
         for &p in c.tasks.iter().chain(c.mg_tasks.iter()) {
-            h = comb(h, u64::from(p));
+            h = step(h, u64::from(p));
         }
         order = order.wrapping_add(mix(h));
     }
@@ -65,14 +68,18 @@ pub fn fingerprint(w: &World, outcome: Outcome) -> Fingerprint {
         if cg.removed {
             continue;
         }
-        let mut h = mix(id as u64 + 7);
+        let salt = (id as u64 + 1).wrapping_mul(0xd6e8_feb8_6659_fd93);
+        let mut h = salt;
+        let mut set = 0u64;
         for &c in &cg.cset_links {
-            fp.inventory = fp
-                .inventory
-                .wrapping_add(comb(id as u64, w.csets[c as usize].key));
-            h = comb(h, w.csets[c as usize].key);
+            let key = w.csets[c as usize].key;
+            set = set.wrapping_add(key);
+            h = step(h, key);
         }
-        order = order.wrapping_add(h);
+        if !cg.cset_links.is_empty() {
+            fp.inventory = fp.inventory.wrapping_add(mix(set ^ salt));
+            order = order.wrapping_add(mix(h));
+        }
         if cg.attach_in_progress != 0 {
             fp.controller = fp
                 .controller
@@ -87,29 +94,27 @@ pub fn fingerprint(w: &World, outcome: Outcome) -> Fingerprint {
     }
     let mut ordered = 0u64;
     for e in &w.events {
-        let mut h = comb(
-            (e.controller as u64) << 8 | e.callback as u64,
-            u64::from(e.dst) << 8 | e.error.map_or(0, |x| x as u64 + 1),
-        );
+        let head = (e.controller as u64) << 8
+            | (e.callback as u64) << 16
+            | u64::from(e.dst) << 24
+            | e.error.map_or(0, |x| x as u64 + 1) << 40;
         // The taskset as a multiset for `callbacks`, in order for `callback_order`.
         let mut set = 0u64;
+        let mut h = head;
         let (a, b) = e.tasks;
         for &p in &w.event_pids[a as usize..b as usize] {
             set = set.wrapping_add(mix(u64::from(p)));
-            h = comb(h, u64::from(p));
+            h = step(h, u64::from(p));
         }
-        fp.callbacks = fp.callbacks.wrapping_add(comb(
-            (e.controller as u64) << 8 | e.callback as u64,
-            set ^ u64::from(e.dst) << 48 ^ e.error.map_or(0, |x| x as u64 + 1),
-        ));
-        ordered = comb(ordered, h);
+        fp.callbacks = fp.callbacks.wrapping_add(mix(head ^ set));
+        ordered = step(ordered, h);
     }
     fp.callback_order = ordered;
     fp.release = w
         .release_queued
         .iter()
-        .fold(0, |h, &c| comb(h, u64::from(c)));
-    fp.warnings = w.warnings.iter().fold(0, |h, &x| comb(h, x as u64));
+        .fold(0, |h, &c| step(h, u64::from(c) + 1));
+    fp.warnings = w.warnings.iter().fold(0, |h, &x| step(h, x as u64 + 1));
     fp
 }
 
@@ -213,10 +218,7 @@ pub fn check_invariants(w: &World, outcome: Outcome) -> u8 {
         }
         for h in 0..n {
             let cg = &w.cgroups[c.cgrps[h] as usize];
-            if cg.hier as usize != h
-                || cg.removed
-                || cg.cset_links.iter().filter(|&&x| x as usize == id).count() != 1
-            {
+            if cg.hier as usize != h || cg.removed {
                 bad |= Invariant::Links.bit();
             }
         }
@@ -232,16 +234,31 @@ pub fn check_invariants(w: &World, outcome: Outcome) -> u8 {
     if w.lists.iter().any(|l| !l.is_empty()) {
         bad |= Invariant::MigrationState.bit();
     }
+    // Every link of a cgroup names a live set whose tuple has that cgroup, no (set, hierarchy)
+    // pair twice, and as many links as live sets × hierarchies: so the links are exactly the
+    // tuples.
     let mut links = 0usize;
-    for cg in &w.cgroups {
+    let mut seen_small = [0u8; 256];
+    let mut seen_big = Vec::new();
+    let seen: &mut [u8] = if w.csets.len() <= seen_small.len() {
+        &mut seen_small
+    } else {
+        seen_big.resize(w.csets.len(), 0u8);
+        &mut seen_big
+    };
+    for (id, cg) in w.cgroups.iter().enumerate() {
         links += cg.cset_links.len();
         if cg.attach_in_progress != 0 {
             bad |= Invariant::ControllerRest.bit();
         }
+        let hbit = 1u8 << cg.hier;
         for &c in &cg.cset_links {
-            if !w.csets[c as usize].live {
+            let cs = &w.csets[c as usize];
+            if !cs.live || cs.cgrps[cg.hier as usize] as usize != id || seen[c as usize] & hbit != 0
+            {
                 bad |= Invariant::Links.bit();
             }
+            seen[c as usize] |= hbit;
         }
     }
     if links != live * n {

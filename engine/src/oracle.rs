@@ -162,6 +162,14 @@ pub struct Divergence {
     /// The expected-difference rule that covers every class of this divergence, if any.
     pub rule: Option<&'static str>,
     pub outcomes: [Outcome; 2],
+    /// The readable observations and their diff; built only when asked for (see
+    /// [`RunOptions::detail`]), because most divergences a campaign meets are known ones.
+    pub detail: Option<Detail>,
+}
+
+/// The two observations at the divergence, for people.
+#[derive(Clone, Debug, Serialize)]
+pub struct Detail {
     pub legacy: Snapshot,
     pub four_stage: Snapshot,
     /// A unified diff of the two snapshots (legacy `-`, four-stage `+`).
@@ -213,18 +221,35 @@ pub struct Report {
     pub coverage: [Coverage; 2],
 }
 
-/// Runs `case` through both designs without tracing: the hot path.
-pub fn check(case: &Case) -> Report {
-    run(case, false)
+/// What a run collects beyond the verdict.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    /// Record the kernel-named steps of every operation.
+    pub trace: bool,
+    /// Build the readable snapshots and diff of a divergence.
+    pub detail: bool,
 }
 
-/// Runs `case` through both designs, stopping at the first divergence.
+/// Runs `case` through both designs, verdict and signature only: the hot path.
+pub fn check(case: &Case) -> Report {
+    run_designs(case, designs(), RunOptions::default())
+}
+
+/// Runs `case` through both designs with the divergence detail, and the trace if asked.
 pub fn run(case: &Case, trace: bool) -> Report {
-    run_designs(case, designs(), trace)
+    run_designs(
+        case,
+        designs(),
+        RunOptions {
+            trace,
+            detail: true,
+        },
+    )
 }
 
 /// [`run`] with explicit designs (a third model, or a planted-bug variant, slots in here).
-pub fn run_designs(case: &Case, ds: [&dyn Design; 2], trace: bool) -> Report {
+pub fn run_designs(case: &Case, ds: [&dyn Design; 2], opts: RunOptions) -> Report {
+    let trace = opts.trace;
     let mut worlds = [World::new(&case.setup), World::new(&case.setup)];
     for w in &mut worlds {
         w.trace.enabled = trace;
@@ -256,7 +281,7 @@ pub fn run_designs(case: &Case, ds: [&dyn Design; 2], trace: bool) -> Report {
         ];
         let hang = outcomes.contains(&Outcome::Hang);
         if fps[0] != fps[1] || bad != [0, 0] || hang {
-            let d = classify(case, index, &worlds, outcomes, fps, prev, bad);
+            let d = classify(case, index, &worlds, outcomes, fps, prev, bad, opts.detail);
             return Report {
                 verdict: Verdict::Diverge(Box::new(d)),
                 ops_executed: index + 1,
@@ -336,6 +361,7 @@ fn diff_classes(a: &Fingerprint, b: &Fingerprint) -> Classes {
     c
 }
 
+#[allow(clippy::too_many_arguments)]
 fn classify(
     case: &Case,
     index: usize,
@@ -344,6 +370,7 @@ fn classify(
     fps: [Fingerprint; 2],
     prev: [Fingerprint; 2],
     bad: [u8; 2],
+    detail: bool,
 ) -> Divergence {
     let cop = &case.ops[index];
     let mut classes = diff_classes(&fps[0], &fps[1]);
@@ -376,8 +403,6 @@ fn classify(
         callbacks: [worlds[0].events.len(), worlds[1].events.len()],
     };
     let rule: Option<&'static Rule> = match_rule(&input);
-    let legacy = Snapshot::of(&worlds[0], outcomes[0]);
-    let four_stage = Snapshot::of(&worlds[1], outcomes[1]);
     let signature = format!(
         "{}/{}/{}/{}",
         op_kind.name(),
@@ -385,7 +410,16 @@ fn classify(
         faults,
         blame.name()
     );
-    let diff = unified_diff(&legacy, &four_stage);
+    let detail = detail.then(|| {
+        let legacy = Snapshot::of(&worlds[0], outcomes[0]);
+        let four_stage = Snapshot::of(&worlds[1], outcomes[1]);
+        let diff = unified_diff(&legacy, &four_stage);
+        Detail {
+            legacy,
+            four_stage,
+            diff,
+        }
+    });
     Divergence {
         op_index: index,
         op_kind,
@@ -395,9 +429,7 @@ fn classify(
         signature,
         rule: rule.map(|r| r.name),
         outcomes,
-        legacy,
-        four_stage,
-        diff,
+        detail,
     }
 }
 
