@@ -29,6 +29,6 @@ fn main() {
         }
     }
     if let Some(d) = r.verdict.divergence() {
-        println!("{}\n{}", d.signature, d.diff);
+        println!("{}\n{}", d.signature, d.detail.as_ref().unwrap().diff);
     }
 }

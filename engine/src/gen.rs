@@ -272,6 +272,16 @@ pub fn generate(u: &mut Unstructured, max_ops: usize) -> Case {
                 if to == from {
                     to = sh.pick_path(u, h);
                 }
+                if to == from && sh.paths[h].len() == 1 {
+                    // Nothing else to transfer to yet: make somewhere.
+                    let path = CgPath::root(h as u8 + 1).child("t");
+                    sh.paths[h].push(path.clone());
+                    ops.push(CaseOp {
+                        op: Op::Mkdir { path: path.clone() },
+                        faults: FaultPlan::default(),
+                    });
+                    to = path;
+                }
                 Some(Op::TransferTasks { from, to })
             }
             _ => Some(Op::AttachTaskAll {

@@ -7,6 +7,7 @@
 pub mod case;
 pub mod controllers;
 pub mod exec;
+pub mod findings;
 pub mod gen;
 pub mod models;
 pub mod observe;

@@ -47,7 +47,7 @@ pub static RULES: &[Rule] = &[
         name: "all-or-nothing-on-enomem",
         reason: "the patch's purpose: a multi-target migrate or transfer_tasks that meets an \
                  allocation failure moves nothing in four-stage (prepare_dst fails before any \
-                 migration), while legacy may already have moved some targets",
+                 migration), while legacy has already moved some targets when it fails",
         covers: Classes::of(&[
             Class::Result,
             Class::Placement,
@@ -60,16 +60,28 @@ pub static RULES: &[Rule] = &[
         matches: |i| {
             matches!(i.kind, OpKind::MigrateMulti | OpKind::TransferTasks)
                 && four_stage_enomem_untouched(i)
+                && i.outcomes[0] == Outcome::Err(Errno::ENOMEM)
                 && !i.unchanged[0]
         },
     },
     Rule {
-        name: "allocate-before-can-attach",
-        reason: "four-stage looks up every destination css_set (prepare_dst) before calling \
-                 any can_attach, so an allocation failure is reported before, and instead of, \
-                 the callbacks legacy had already run",
-        covers: Classes::of(&[Class::Result, Class::Callbacks, Class::CallbackOrder]),
-        matches: |i| i.kind.is_migration() && four_stage_enomem_untouched(i) && i.callbacks[0] > 0,
+        name: "enomem-before-side-effects",
+        reason: "four-stage looks up every destination css_set (prepare_dst) before it touches a \
+                 task list or calls a can_attach, so its allocation failure comes first and \
+                 leaves no trace, where legacy had already collected tasks (reordering the \
+                 css_set's task list) and run can_attach callbacks before failing",
+        covers: Classes::of(&[
+            Class::Result,
+            Class::Order,
+            Class::Callbacks,
+            Class::CallbackOrder,
+        ]),
+        matches: |i| {
+            i.kind.is_migration()
+                && four_stage_enomem_untouched(i)
+                && matches!(i.outcomes[0], Outcome::Err(_))
+                && (i.callbacks[0] > 0 || !i.unchanged[0])
+        },
     },
 ];
 
