@@ -8,6 +8,7 @@ pub mod case;
 pub mod controllers;
 pub mod exec;
 pub mod findings;
+pub mod format;
 pub mod gen;
 pub mod models;
 pub mod observe;
