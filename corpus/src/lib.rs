@@ -717,12 +717,22 @@ struct Header {
     has_objects: bool,
 }
 
+/// Reads the header facts in one statement, hence one read transaction: separate `PRAGMA`
+/// queries could straddle another process's migration and see tables without a version.
 fn read_header(conn: &Connection) -> rusqlite::Result<Header> {
-    Ok(Header {
-        version: conn.query_row("PRAGMA user_version", [], |r| r.get(0))?,
-        application_id: conn.query_row("PRAGMA application_id", [], |r| r.get(0))?,
-        has_objects: conn.query_row("SELECT count(*) > 0 FROM sqlite_schema", [], |r| r.get(0))?,
-    })
+    conn.query_row(
+        "SELECT (SELECT user_version FROM pragma_user_version), \
+                (SELECT application_id FROM pragma_application_id), \
+                (SELECT count(*) > 0 FROM sqlite_schema)",
+        [],
+        |r| {
+            Ok(Header {
+                version: r.get(0)?,
+                application_id: r.get(1)?,
+                has_objects: r.get(2)?,
+            })
+        },
+    )
 }
 
 /// Refuses files this build must not write to.
@@ -764,8 +774,9 @@ fn check_header(path: &Path, h: &Header) -> Result<(), StoreError> {
 /// Even a read-only connection to a WAL-mode database creates the `-wal` and `-shm` files
 /// beside it (and, unable to checkpoint, leaves them there). So when the file is in WAL mode
 /// and has no `-wal` file, which means no connection has it open and the main file holds all
-/// of it, it is read with `immutable=1`, which creates nothing. Any error there falls back to
-/// the ordinary read-only connection, whose verdict is then trusted.
+/// of it, it is read with `immutable=1`, which creates nothing. Any error there, or a `-wal`
+/// file appearing meanwhile, falls back to the ordinary read-only connection, whose verdict
+/// is then trusted. Either way a file that passes is checked again under the write lock.
 fn inspect_read_only(path: &Path) -> Result<(), StoreError> {
     if wal_mode_at_rest(path) {
         let mut uri = String::from("file:");
@@ -783,7 +794,9 @@ fn inspect_read_only(path: &Path) -> Result<(), StoreError> {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .and_then(|conn| read_header(&conn));
-        if let Ok(header) = header {
+        // A writer that opened the file meanwhile could have been checkpointing into it
+        // under our unlocked read: trust the read only if the file is still at rest.
+        if let (Ok(header), true) = (header, wal_mode_at_rest(path)) {
             return check_header(path, &header);
         }
     }
