@@ -1,1 +1,827 @@
-//! placeholder
+//! cgdiff's case store: one SQLite file holding every divergent case found, deduplicated by
+//! signature, with the runs that found them and the replays that re-checked them.
+//!
+//! Why SQLite: campaigns run as several processes (shards, cargo-fuzz workers) that must all
+//! append to one corpus without losing a find when one of them is killed. WAL mode gives
+//! concurrent readers, serialised writers that wait (`busy_timeout`) instead of failing, and
+//! committed transactions that survive the writer being killed.
+//!
+//! The store knows nothing of the engine's types: it deals in the canonical case text, the
+//! raw bytes a case was decoded from, signature and class strings. That keeps it stable while
+//! the engine changes, and keeps old databases readable by new builds.
+//!
+//! Every method that takes a timestamp has an `_at` twin taking `now` in unix seconds; the
+//! plain one reads the system clock. Tests and deterministic replays use the `_at` ones.
+
+mod error;
+mod schema;
+mod types;
+
+pub use error::StoreError;
+pub use schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
+pub use types::*;
+
+use rusqlite::{
+    params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior,
+};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How long a writer waits for another process's write lock before giving up. Generous:
+/// writers hold the lock for well under a millisecond, so reaching it means something is
+/// stuck, and a campaign should not lose a find to a brief pile-up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The current time in unix seconds, as the plain (non-`_at`) methods stamp rows.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// An open case database. One per process (or per thread): a `Store` is `Send` but not
+/// `Sync`, and several processes may open the same file at once.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+const CASE_COLUMNS: &str = "id, text, bytes, signature, classes, rule, first_op, ops, \
+     minimised_from, found_by, run_id, tool_version, git_commit, created_at, last_seen_at, \
+     hit_count";
+
+const RUN_COLUMNS: &str = "id, kind, started_at, ended_at, cases_executed, operations, \
+     cases_per_sec, ops_per_sec, seed, shard, jobs, git_commit, tool_version, new_signatures, \
+     divergences, extra";
+
+impl Store {
+    /// Opens the database at `path`, creating it if missing and migrating it forward to
+    /// [`SCHEMA_VERSION`].
+    ///
+    /// An existing file is first inspected through a read-only connection, so that a file
+    /// this build must refuse (newer schema, not SQLite, another program's database) is left
+    /// byte-for-byte untouched.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let exists = path.try_exists().map_err(|e| StoreError::Sqlite {
+            path: path.clone(),
+            context: "checking whether the database exists",
+            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+        })?;
+        if exists {
+            inspect_read_only(&path)?;
+        }
+
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| classify(&path, "opening", e))?;
+        let mut store = Store { conn, path };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
+        move |e| classify(&self.path, context, e)
+    }
+
+    fn invalid(&self, what: &'static str, detail: impl Into<String>) -> StoreError {
+        StoreError::InvalidInput {
+            path: self.path.clone(),
+            what,
+            detail: detail.into(),
+        }
+    }
+
+    fn bad_row(&self, table: &'static str, id: i64, detail: impl Into<String>) -> StoreError {
+        StoreError::BadRow {
+            path: self.path.clone(),
+            table,
+            id,
+            detail: detail.into(),
+        }
+    }
+
+    /// Connection settings: wait for other writers, WAL, foreign keys.
+    fn configure(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(self.err("setting busy_timeout"))?;
+        // Enforced per connection; a corpus with dangling run or case ids is a bug.
+        self.conn
+            .execute_batch("PRAGMA foreign_keys = ON")
+            .map_err(self.err("enabling foreign keys"))?;
+
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(self.err("reading journal_mode"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            // Switching needs an exclusive lock, and SQLite does not always run the busy
+            // handler for it: when several processes create the same file at once, retry.
+            let deadline = Instant::now() + BUSY_TIMEOUT;
+            loop {
+                match self
+                    .conn
+                    .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+                {
+                    Ok(mode) if mode.eq_ignore_ascii_case("wal") => break,
+                    Ok(mode) => {
+                        return Err(StoreError::Sqlite {
+                            path: self.path.clone(),
+                            context: "switching to WAL",
+                            source: rusqlite::Error::SqliteFailure(
+                                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+                                Some(format!("journal_mode stayed {mode}")),
+                            ),
+                        })
+                    }
+                    Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(5))
+                    }
+                    Err(e) => return Err(classify(&self.path, "switching to WAL", e)),
+                }
+            }
+        }
+        // With WAL, NORMAL loses nothing on a process crash (only, at worst, the last
+        // transactions on power loss) and saves an fsync per commit.
+        self.conn
+            .execute_batch("PRAGMA synchronous = NORMAL")
+            .map_err(self.err("setting synchronous"))?;
+        Ok(())
+    }
+
+    /// Applies the pending migrations in one write transaction, re-checking the version
+    /// under the lock (another process may have migrated, or a newer build written, since
+    /// the read-only inspection).
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let header = read_header(&self.conn).map_err(self.err("reading the schema version"))?;
+        check_header(&self.path, &header)?;
+        if header.version == SCHEMA_VERSION {
+            return Ok(());
+        }
+        let Store { conn, path } = self;
+        let path: &Path = path;
+        let err = |context| move |e| classify(path, context, e);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err("starting the migration"))?;
+        let header = read_header(&tx).map_err(err("reading the schema version"))?;
+        check_header(path, &header)?;
+        for step in &MIGRATIONS[header.version as usize..] {
+            tx.execute_batch(step)
+                .map_err(err("migrating the schema"))?;
+        }
+        tx.execute_batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
+        ))
+        .map_err(err("stamping the schema version"))?;
+        tx.commit().map_err(err("committing the migration"))?;
+        Ok(())
+    }
+
+    /// Records a divergent case found now. See [`Store::record_at`].
+    pub fn record(&mut self, c: &NewCase) -> Result<Recorded, StoreError> {
+        self.record_at(c, unix_now())
+    }
+
+    /// Records a divergent case, in one transaction.
+    ///
+    /// The same signature and text recorded again bumps that case's hit count instead of
+    /// storing it twice. Every record bumps the signature's hit count. The signature's best
+    /// case is the smallest: fewest operations, then shortest text, then first in byte order,
+    /// so the best is the same whatever order cases arrive in.
+    pub fn record_at(&mut self, c: &NewCase, now: i64) -> Result<Recorded, StoreError> {
+        for class in &c.classes {
+            if class.is_empty() || class.contains(',') {
+                return Err(self.invalid(
+                    "class",
+                    format!("{class:?}: class names must be non-empty and contain no ','"),
+                ));
+            }
+        }
+        let classes = c.classes.join(",");
+        let Store { conn, path } = self;
+        let path: &Path = path;
+        let err = |context| move |e| classify(path, context, e);
+
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err("starting to record a case"))?;
+
+        let (case_id, hits): (i64, i64) = tx
+            .prepare_cached(
+                "INSERT INTO cases (text, bytes, signature, classes, rule, first_op, ops, \
+                     minimised_from, found_by, run_id, tool_version, git_commit, created_at, \
+                     last_seen_at, hit_count) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, 1) \
+                 ON CONFLICT (signature, text) DO UPDATE SET \
+                     hit_count = hit_count + 1, \
+                     last_seen_at = max(last_seen_at, excluded.last_seen_at), \
+                     bytes = coalesce(bytes, excluded.bytes) \
+                 RETURNING id, hit_count",
+            )
+            .and_then(|mut st| {
+                st.query_row(
+                    params![
+                        c.text,
+                        c.bytes,
+                        c.signature,
+                        classes,
+                        c.rule,
+                        c.first_op,
+                        c.ops,
+                        c.minimised_from,
+                        c.found_by.as_str(),
+                        c.run_id,
+                        c.tool_version,
+                        c.git_commit,
+                        now,
+                    ],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+            })
+            .map_err(err("storing the case"))?;
+        let inserted = hits == 1;
+
+        let best: Option<(i64, u32, String)> = tx
+            .prepare_cached(
+                "SELECT s.best_case_id, c.ops, c.text FROM signatures s \
+                 JOIN cases c ON c.id = s.best_case_id WHERE s.signature = ?1",
+            )
+            .and_then(|mut st| {
+                st.query_row([&c.signature], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()
+            })
+            .map_err(err("looking up the signature"))?;
+
+        let recorded = match best {
+            None => {
+                tx.prepare_cached(
+                    "INSERT INTO signatures (signature, classes, rule, first_seen, last_seen, \
+                         best_case_id, hit_count) VALUES (?1, ?2, ?3, ?4, ?4, ?5, 1)",
+                )
+                .and_then(|mut st| st.execute(params![c.signature, classes, c.rule, now, case_id]))
+                .map_err(err("storing the signature"))?;
+                Recorded::NewSignature { case_id }
+            }
+            Some((best_id, best_ops, best_text)) => {
+                let smaller = inserted
+                    && (c.ops, c.text.len(), c.text.as_str())
+                        < (best_ops, best_text.len(), best_text.as_str());
+                let new_best = if smaller { case_id } else { best_id };
+                tx.prepare_cached(
+                    "UPDATE signatures SET hit_count = hit_count + 1, \
+                         first_seen = min(first_seen, ?2), last_seen = max(last_seen, ?2), \
+                         classes = ?3, rule = ?4, best_case_id = ?5 \
+                     WHERE signature = ?1",
+                )
+                .and_then(|mut st| st.execute(params![c.signature, now, classes, c.rule, new_best]))
+                .map_err(err("updating the signature"))?;
+                if smaller {
+                    Recorded::NewBest {
+                        case_id,
+                        previous_best: best_id,
+                    }
+                } else {
+                    Recorded::Duplicate {
+                        case_id,
+                        best_case_id: best_id,
+                    }
+                }
+            }
+        };
+        tx.commit().map_err(err("committing the case"))?;
+        Ok(recorded)
+    }
+
+    /// Starts a run now. See [`Store::begin_run_at`].
+    pub fn begin_run(&mut self, r: &NewRun) -> Result<i64, StoreError> {
+        self.begin_run_at(r, unix_now())
+    }
+
+    /// Starts a run at `now` and returns its id, for cases to point at while it goes on. A
+    /// run that never finishes (the process died) keeps `ended_at` NULL, which is how a
+    /// report tells it apart.
+    pub fn begin_run_at(&mut self, r: &NewRun, now: i64) -> Result<i64, StoreError> {
+        let extra = self.json_object("extra", r.extra.as_ref())?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO runs (kind, started_at, seed, shard, jobs, git_commit, tool_version, \
+                     extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, coalesce(?8, '{}'))",
+            )
+            .and_then(|mut st| {
+                st.insert(params![
+                    r.kind.as_str(),
+                    now,
+                    r.seed.map(|s| s.to_string()),
+                    r.shard,
+                    r.jobs,
+                    r.git_commit,
+                    r.tool_version,
+                    extra,
+                ])
+            })
+            .map_err(self.err("starting a run"))
+    }
+
+    /// Finishes run `id` now. See [`Store::finish_run_at`].
+    pub fn finish_run(&mut self, id: i64, totals: &RunTotals) -> Result<(), StoreError> {
+        self.finish_run_at(id, totals, unix_now())
+    }
+
+    /// Stores run `id`'s totals and end time. The rates are computed from
+    /// `totals.elapsed` (left NULL if it is zero); `totals.extra` is merged into the run's
+    /// `extra`.
+    pub fn finish_run_at(
+        &mut self,
+        id: i64,
+        totals: &RunTotals,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let extra = self.json_object("extra", totals.extra.as_ref())?;
+        let secs = totals.elapsed.as_secs_f64();
+        let rate = |n: u64| (secs > 0.0).then(|| n as f64 / secs);
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE runs SET ended_at = ?2, cases_executed = ?3, operations = ?4, \
+                     cases_per_sec = ?5, ops_per_sec = ?6, new_signatures = ?7, \
+                     divergences = ?8, \
+                     extra = CASE WHEN ?9 IS NULL THEN extra ELSE json_patch(extra, ?9) END \
+                 WHERE id = ?1",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    id,
+                    now,
+                    totals.cases_executed,
+                    totals.operations,
+                    rate(totals.cases_executed),
+                    rate(totals.operations),
+                    totals.new_signatures,
+                    totals.divergences,
+                    extra,
+                ])
+            })
+            .map_err(self.err("finishing a run"))?;
+        if changed == 0 {
+            return Err(self.invalid("run id", format!("no run {id}")));
+        }
+        Ok(())
+    }
+
+    /// Records a replay of a stored case now. See [`Store::record_replay_at`].
+    pub fn record_replay(&mut self, r: &NewReplay) -> Result<i64, StoreError> {
+        self.record_replay_at(r, unix_now())
+    }
+
+    /// Records that case `r.case_id` was replayed at `now` with outcome `r.outcome`, and
+    /// returns the replay's id. `signature_now` must be `None` exactly when the outcome is
+    /// [`ReplayOutcome::Fixed`]: a case that still diverges has a signature.
+    pub fn record_replay_at(&mut self, r: &NewReplay, now: i64) -> Result<i64, StoreError> {
+        if (r.outcome == ReplayOutcome::Fixed) != r.signature_now.is_none() {
+            return Err(self.invalid(
+                "replay",
+                format!(
+                    "outcome {} with signature_now {:?}: only a fixed case has no signature",
+                    r.outcome, r.signature_now
+                ),
+            ));
+        }
+        self.conn
+            .prepare_cached(
+                "INSERT INTO replays (run_id, case_id, outcome, signature_now, at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut st| {
+                st.insert(params![
+                    r.run_id,
+                    r.case_id,
+                    r.outcome.as_str(),
+                    r.signature_now,
+                    now
+                ])
+            })
+            .map_err(self.err("recording a replay"))
+    }
+
+    /// The case with id `id`, if any.
+    pub fn case(&self, id: i64) -> Result<Option<CaseRow>, StoreError> {
+        let raw = self
+            .conn
+            .prepare_cached(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = ?1"))
+            .and_then(|mut st| st.query_row([id], RawCase::from_row).optional())
+            .map_err(self.err("reading a case"))?;
+        raw.map(|r| r.into_row(self)).transpose()
+    }
+
+    /// The cases `filter` selects, oldest first.
+    pub fn cases(&self, filter: &CaseFilter) -> Result<Vec<CaseRow>, StoreError> {
+        // At most four distinct statements, each cached; spelled out rather than
+        // `?1 IS NULL OR ...` so that the signature index is usable.
+        let mut sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1");
+        if filter.signature.is_some() {
+            sql.push_str(" AND signature = ?1");
+        }
+        if filter.unexpected_only {
+            sql.push_str(" AND rule IS NULL");
+        }
+        sql.push_str(" ORDER BY id LIMIT ?2");
+        let limit = filter.limit.map_or(-1, i64::from);
+        let raws = self
+            .conn
+            .prepare_cached(&sql)
+            .and_then(|mut st| {
+                if let Some(sig) = &filter.signature {
+                    st.raw_bind_parameter(1, sig)?;
+                }
+                st.raw_bind_parameter(2, limit)?;
+                let mut rows = st.raw_query();
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    out.push(RawCase::from_row(row)?);
+                }
+                Ok(out)
+            })
+            .map_err(self.err("reading cases"))?;
+        raws.into_iter().map(|r| r.into_row(self)).collect()
+    }
+
+    /// Every signature, oldest first.
+    pub fn signatures(&self) -> Result<Vec<SignatureRow>, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT s.signature, s.classes, s.rule, s.expected, s.first_seen, s.last_seen, \
+                     s.best_case_id, s.hit_count, \
+                     (SELECT count(*) FROM cases c WHERE c.signature = s.signature) \
+                 FROM signatures s ORDER BY s.first_seen, s.signature",
+            )
+            .and_then(|mut st| {
+                st.query_map([], |r| {
+                    Ok(SignatureRow {
+                        signature: r.get(0)?,
+                        classes: split_classes(&r.get::<_, String>(1)?),
+                        rule: r.get(2)?,
+                        expected: r.get(3)?,
+                        first_seen: r.get(4)?,
+                        last_seen: r.get(5)?,
+                        best_case_id: r.get(6)?,
+                        hit_count: r.get(7)?,
+                        cases: r.get(8)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(self.err("reading signatures"))
+    }
+
+    /// The set of signatures stored, so that a campaign can tell new finds from old ones
+    /// without a query per divergence.
+    pub fn known_signatures(&self) -> Result<HashSet<String>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT signature FROM signatures")
+            .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+            .map_err(self.err("reading signatures"))
+    }
+
+    /// Every run, oldest first.
+    pub fn runs(&self) -> Result<Vec<RunRow>, StoreError> {
+        type Raw = (RunRow, String, Option<String>, String);
+        let raws: Vec<Raw> = self
+            .conn
+            .prepare_cached(&format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY id"))
+            .and_then(|mut st| {
+                st.query_map([], |r| {
+                    Ok((
+                        RunRow {
+                            id: r.get(0)?,
+                            kind: RunKind::Campaign, // replaced below
+                            started_at: r.get(2)?,
+                            ended_at: r.get(3)?,
+                            cases_executed: r.get(4)?,
+                            operations: r.get(5)?,
+                            cases_per_sec: r.get(6)?,
+                            ops_per_sec: r.get(7)?,
+                            seed: None, // replaced below
+                            shard: r.get(9)?,
+                            jobs: r.get(10)?,
+                            git_commit: r.get(11)?,
+                            tool_version: r.get(12)?,
+                            new_signatures: r.get(13)?,
+                            divergences: r.get(14)?,
+                            extra: serde_json::Value::Null, // replaced below
+                        },
+                        r.get(1)?,
+                        r.get(8)?,
+                        r.get(15)?,
+                    ))
+                })?
+                .collect()
+            })
+            .map_err(self.err("reading runs"))?;
+        raws.into_iter()
+            .map(|(mut run, kind, seed, extra)| {
+                run.kind = RunKind::parse(&kind).ok_or_else(|| {
+                    self.bad_row("runs", run.id, format!("unknown kind {kind:?}"))
+                })?;
+                run.seed = seed
+                    .map(|s| {
+                        s.parse()
+                            .map_err(|_| self.bad_row("runs", run.id, format!("bad seed {s:?}")))
+                    })
+                    .transpose()?;
+                run.extra = serde_json::from_str(&extra)
+                    .map_err(|e| self.bad_row("runs", run.id, format!("bad extra: {e}")))?;
+                Ok(run)
+            })
+            .collect()
+    }
+
+    /// The replays of case `case_id`, or every replay if `None`, oldest first.
+    pub fn replays(&self, case_id: Option<i64>) -> Result<Vec<ReplayRow>, StoreError> {
+        let raws: Vec<(ReplayRow, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT id, run_id, case_id, outcome, signature_now, at FROM replays \
+                 WHERE ?1 IS NULL OR case_id = ?1 ORDER BY id",
+            )
+            .and_then(|mut st| {
+                st.query_map([case_id], |r| {
+                    Ok((
+                        ReplayRow {
+                            id: r.get(0)?,
+                            run_id: r.get(1)?,
+                            case_id: r.get(2)?,
+                            outcome: ReplayOutcome::Reproduces, // replaced below
+                            signature_now: r.get(4)?,
+                            at: r.get(5)?,
+                        },
+                        r.get(3)?,
+                    ))
+                })?
+                .collect()
+            })
+            .map_err(self.err("reading replays"))?;
+        raws.into_iter()
+            .map(|(mut replay, outcome)| {
+                replay.outcome = ReplayOutcome::parse(&outcome).ok_or_else(|| {
+                    self.bad_row("replays", replay.id, format!("unknown outcome {outcome:?}"))
+                })?;
+                Ok(replay)
+            })
+            .collect()
+    }
+
+    /// Whether the database passes SQLite's `integrity_check` and has no dangling foreign
+    /// keys. See [`Store::integrity_problems`] for what is wrong when it does not.
+    pub fn integrity_check(&self) -> Result<bool, StoreError> {
+        Ok(self.integrity_problems()?.is_empty())
+    }
+
+    /// What `PRAGMA integrity_check` and `PRAGMA foreign_key_check` report, one line per
+    /// problem; empty when the database is sound.
+    pub fn integrity_problems(&self) -> Result<Vec<String>, StoreError> {
+        let mut problems: Vec<String> = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect())
+            .map_err(self.err("checking integrity"))?;
+        problems.retain(|p| p != "ok");
+        let dangling: Vec<String> = self
+            .conn
+            .prepare("PRAGMA foreign_key_check")
+            .and_then(|mut st| {
+                st.query_map([], |r| {
+                    Ok(format!(
+                        "{} row {} points at a missing {} row",
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<i64>>(1)?
+                            .map_or_else(|| "?".to_string(), |id| id.to_string()),
+                        r.get::<_, String>(2)?,
+                    ))
+                })?
+                .collect()
+            })
+            .map_err(self.err("checking foreign keys"))?;
+        problems.extend(dangling);
+        Ok(problems)
+    }
+
+    /// Checks that an `extra` value is a JSON object and renders it.
+    fn json_object(
+        &self,
+        what: &'static str,
+        value: Option<&serde_json::Value>,
+    ) -> Result<Option<String>, StoreError> {
+        match value {
+            None => Ok(None),
+            Some(v @ serde_json::Value::Object(_)) => Ok(Some(v.to_string())),
+            Some(v) => Err(self.invalid(what, format!("{v} is not a JSON object"))),
+        }
+    }
+}
+
+/// A case row as read, before its enum column is checked.
+struct RawCase {
+    row: CaseRow,
+    found_by: String,
+}
+
+impl RawCase {
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<RawCase> {
+        Ok(RawCase {
+            row: CaseRow {
+                id: r.get(0)?,
+                text: r.get(1)?,
+                bytes: r.get(2)?,
+                signature: r.get(3)?,
+                classes: split_classes(&r.get::<_, String>(4)?),
+                rule: r.get(5)?,
+                first_op: r.get(6)?,
+                ops: r.get(7)?,
+                minimised_from: r.get(8)?,
+                found_by: FoundBy::Campaign, // replaced in into_row
+                run_id: r.get(10)?,
+                tool_version: r.get(11)?,
+                git_commit: r.get(12)?,
+                created_at: r.get(13)?,
+                last_seen_at: r.get(14)?,
+                hit_count: r.get(15)?,
+            },
+            found_by: r.get(9)?,
+        })
+    }
+
+    fn into_row(self, store: &Store) -> Result<CaseRow, StoreError> {
+        let RawCase { mut row, found_by } = self;
+        row.found_by = FoundBy::parse(&found_by).ok_or_else(|| {
+            store.bad_row("cases", row.id, format!("unknown found_by {found_by:?}"))
+        })?;
+        Ok(row)
+    }
+}
+
+fn split_classes(s: &str) -> Vec<String> {
+    if s.is_empty() {
+        Vec::new()
+    } else {
+        s.split(',').map(str::to_string).collect()
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Maps SQLite's "this is not a database" family to [`StoreError::NotADatabase`] and
+/// everything else to [`StoreError::Sqlite`].
+fn classify(path: &Path, context: &'static str, e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::NotADatabase {
+            path: path.to_path_buf(),
+            source: e,
+        },
+        _ => StoreError::Sqlite {
+            path: path.to_path_buf(),
+            context,
+            source: e,
+        },
+    }
+}
+
+/// What the store needs to know about a file before writing to it.
+struct Header {
+    version: i64,
+    application_id: i64,
+    has_objects: bool,
+}
+
+/// Reads the header facts in one statement, hence one read transaction: separate `PRAGMA`
+/// queries could straddle another process's migration and see tables without a version.
+fn read_header(conn: &Connection) -> rusqlite::Result<Header> {
+    conn.query_row(
+        "SELECT (SELECT user_version FROM pragma_user_version), \
+                (SELECT application_id FROM pragma_application_id), \
+                (SELECT count(*) > 0 FROM sqlite_schema)",
+        [],
+        |r| {
+            Ok(Header {
+                version: r.get(0)?,
+                application_id: r.get(1)?,
+                has_objects: r.get(2)?,
+            })
+        },
+    )
+}
+
+/// Refuses files this build must not write to.
+fn check_header(path: &Path, h: &Header) -> Result<(), StoreError> {
+    let foreign = |reason: String| StoreError::ForeignDatabase {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if h.application_id != 0 && h.application_id != APPLICATION_ID {
+        return Err(foreign(format!(
+            "its application_id is {:#x}, cgdiff's is {APPLICATION_ID:#x}",
+            h.application_id
+        )));
+    }
+    if h.version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            path: path.to_path_buf(),
+            found: h.version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if h.version == 0 && h.has_objects {
+        return Err(foreign(
+            "it has tables but no cgdiff schema version".to_string(),
+        ));
+    }
+    if h.version > 0 && h.application_id != APPLICATION_ID {
+        return Err(foreign(format!(
+            "it has schema version {} but not cgdiff's application_id",
+            h.version
+        )));
+    }
+    Ok(())
+}
+
+/// Looks at an existing file through a read-only connection, so that refusing it writes
+/// nothing to it.
+///
+/// Even a read-only connection to a WAL-mode database creates the `-wal` and `-shm` files
+/// beside it (and, unable to checkpoint, leaves them there). So when the file is in WAL mode
+/// and has no `-wal` file, which means no connection has it open and the main file holds all
+/// of it, it is read with `immutable=1`, which creates nothing. Any error there, or a `-wal`
+/// file appearing meanwhile, falls back to the ordinary read-only connection, whose verdict
+/// is then trusted. Either way a file that passes is checked again under the write lock.
+fn inspect_read_only(path: &Path) -> Result<(), StoreError> {
+    if wal_mode_at_rest(path) {
+        let mut uri = String::from("file:");
+        for c in path.to_string_lossy().chars() {
+            match c {
+                '%' | '?' | '#' => uri.push_str(&format!("%{:02X}", c as u32)),
+                c => uri.push(c),
+            }
+        }
+        uri.push_str("?immutable=1");
+        let header = Connection::open_with_flags(
+            &uri,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .and_then(|conn| read_header(&conn));
+        // A writer that opened the file meanwhile could have been checkpointing into it
+        // under our unlocked read: trust the read only if the file is still at rest.
+        if let (Ok(header), true) = (header, wal_mode_at_rest(path)) {
+            return check_header(path, &header);
+        }
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| classify(path, "opening read-only", e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| classify(path, "setting busy_timeout", e))?;
+    let header = read_header(&conn).map_err(|e| classify(path, "reading the schema version", e))?;
+    check_header(path, &header)
+}
+
+/// Whether `path` is a WAL-mode SQLite file (header bytes 18 and 19 are 2) with no `-wal`
+/// file beside it.
+fn wal_mode_at_rest(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 100];
+    let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header));
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    read.is_ok()
+        && header.starts_with(b"SQLite format 3\0")
+        && header[18] == 2
+        && header[19] == 2
+        && !Path::new(&wal).exists()
+}

@@ -1,0 +1,84 @@
+//! The schema as a list of forward migrations.
+//!
+//! `PRAGMA user_version` holds the number of migrations applied. Step `i` of [`MIGRATIONS`]
+//! takes a database from version `i` to version `i + 1`; all pending steps run in one
+//! transaction, so a database is always at a version some build knew. Never edit a step once
+//! it has shipped: append a new one (and bump nothing else, [`SCHEMA_VERSION`] follows).
+
+/// `PRAGMA application_id` of a cgdiff database: "cgdf" in ASCII. Lets the store tell its own
+/// files from another program's SQLite database before touching them.
+pub const APPLICATION_ID: i64 = 0x6367_6466;
+
+/// The forward migrations, oldest first.
+pub const MIGRATIONS: &[&str] = &[
+    // 0 -> 1: the first schema.
+    r#"
+    CREATE TABLE runs (
+        id              INTEGER PRIMARY KEY,
+        kind            TEXT    NOT NULL
+                        CHECK (kind IN ('campaign', 'cargo-fuzz', 'import', 'replay', 'merge')),
+        started_at      INTEGER NOT NULL,
+        ended_at        INTEGER,
+        cases_executed  INTEGER NOT NULL DEFAULT 0,
+        operations      INTEGER NOT NULL DEFAULT 0,
+        cases_per_sec   REAL,
+        ops_per_sec     REAL,
+        seed            TEXT,     -- a u64 in decimal: SQLite integers are signed 64-bit
+        shard           TEXT,     -- "index/count", e.g. "0/1"
+        jobs            INTEGER,
+        git_commit      TEXT,
+        tool_version    TEXT    NOT NULL,
+        new_signatures  INTEGER NOT NULL DEFAULT 0,
+        divergences     INTEGER NOT NULL DEFAULT 0,
+        extra           TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(extra))
+    );
+
+    CREATE TABLE cases (
+        id              INTEGER PRIMARY KEY,
+        text            TEXT    NOT NULL,   -- the canonical case-file text
+        bytes           BLOB,               -- the fuzzer input it was decoded from, if any
+        signature       TEXT    NOT NULL,
+        classes         TEXT    NOT NULL,   -- comma-separated divergence classes
+        rule            TEXT,               -- expected-difference rule, NULL if unexpected
+        first_op        INTEGER NOT NULL,
+        ops             INTEGER NOT NULL,
+        minimised_from  INTEGER REFERENCES cases(id),
+        found_by        TEXT    NOT NULL
+                        CHECK (found_by IN ('campaign', 'cargo-fuzz', 'import', 'minimize')),
+        run_id          INTEGER REFERENCES runs(id),
+        tool_version    TEXT    NOT NULL,
+        git_commit      TEXT,
+        created_at      INTEGER NOT NULL,
+        last_seen_at    INTEGER NOT NULL,
+        hit_count       INTEGER NOT NULL DEFAULT 1,
+        UNIQUE (signature, text)
+    );
+    CREATE INDEX cases_run ON cases(run_id);
+    CREATE INDEX cases_minimised_from ON cases(minimised_from);
+
+    CREATE TABLE signatures (
+        signature       TEXT    PRIMARY KEY,
+        classes         TEXT    NOT NULL,
+        rule            TEXT,
+        first_seen      INTEGER NOT NULL,
+        last_seen       INTEGER NOT NULL,
+        best_case_id    INTEGER NOT NULL REFERENCES cases(id),
+        hit_count       INTEGER NOT NULL,
+        expected        INTEGER GENERATED ALWAYS AS (rule IS NOT NULL) VIRTUAL
+    );
+
+    CREATE TABLE replays (
+        id              INTEGER PRIMARY KEY,
+        run_id          INTEGER REFERENCES runs(id),
+        case_id         INTEGER NOT NULL REFERENCES cases(id),
+        outcome         TEXT    NOT NULL CHECK (outcome IN ('reproduces', 'changed', 'fixed')),
+        signature_now   TEXT,               -- NULL when the case no longer diverges
+        at              INTEGER NOT NULL
+    );
+    CREATE INDEX replays_case ON replays(case_id);
+    CREATE INDEX replays_run ON replays(run_id);
+    "#,
+];
+
+/// The schema version this build creates and understands: the number of migrations.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,0 +1,223 @@
+//! Opening, creating, migrating and refusing database files.
+
+mod common;
+
+use cgdiff_corpus::{Store, StoreError, APPLICATION_ID, SCHEMA_VERSION};
+use common::{case, snapshot, TempDir};
+use rusqlite::Connection;
+
+fn user_version(path: &std::path::Path) -> i64 {
+    Connection::open(path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_missing_file_is_created_at_the_current_schema_in_wal_mode() {
+    let dir = TempDir::new("create");
+    let db = dir.join("cgdiff.db");
+    let store = Store::open(&db).unwrap();
+    assert_eq!(store.path(), db);
+    assert!(store.integrity_check().unwrap());
+    drop(store);
+
+    let conn = Connection::open(&db).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    let app: i64 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    assert_eq!(app, APPLICATION_ID);
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn an_empty_file_is_migrated_from_version_zero_and_reopening_changes_nothing() {
+    let dir = TempDir::new("empty");
+    let db = dir.join("cgdiff.db");
+    std::fs::write(&db, b"").unwrap();
+
+    let mut store = Store::open(&db).unwrap();
+    let first = store.record_at(&case("sig-a", 3, "a"), 100).unwrap();
+    drop(store);
+    assert_eq!(user_version(&db), SCHEMA_VERSION);
+    let before = snapshot(dir.path());
+
+    for _ in 0..3 {
+        let store = Store::open(&db).unwrap();
+        assert_eq!(store.case(first.case_id()).unwrap().unwrap().ops, 3);
+        assert_eq!(store.signatures().unwrap().len(), 1);
+        assert!(store.integrity_check().unwrap());
+    }
+    assert_eq!(user_version(&db), SCHEMA_VERSION);
+    assert_eq!(snapshot(dir.path()), before, "reopening rewrote the file");
+}
+
+/// Builds a database as a newer cgdiff would leave it: cgdiff's application id and a schema
+/// version this build has never heard of.
+fn newer_database(db: &std::path::Path, wal: bool) {
+    let conn = Connection::open(db).unwrap();
+    if wal {
+        let _: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .unwrap();
+    }
+    conn.execute_batch(&format!(
+        "CREATE TABLE cases (id INTEGER PRIMARY KEY, text TEXT, shiny_new_column BLOB);
+         INSERT INTO cases (text) VALUES ('from the future');
+         PRAGMA application_id = {APPLICATION_ID};
+         PRAGMA user_version = 7;"
+    ))
+    .unwrap();
+}
+
+fn assert_newer_refused(wal: bool) {
+    let dir = TempDir::new(if wal { "newer wal %41?#" } else { "newer" });
+    let db = dir.join("cgdiff.db");
+    newer_database(&db, wal);
+    let before = std::fs::read(&db).unwrap();
+
+    let err = Store::open(&db).unwrap_err();
+    match &err {
+        StoreError::NewerSchema {
+            path,
+            found,
+            supported,
+        } => {
+            assert_eq!(path, &db);
+            assert_eq!(*found, 7);
+            assert_eq!(*supported, SCHEMA_VERSION);
+        }
+        other => panic!("expected NewerSchema, got {other:?}"),
+    }
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!(
+            "cgdiff.db has schema version 7, this cgdiff understands up to {SCHEMA_VERSION}: upgrade cgdiff"
+        )),
+        "{message}"
+    );
+    assert!(message.contains(&db.display().to_string()), "{message}");
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "the refused file changed"
+    );
+    let names: Vec<String> = snapshot(dir.path()).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        ["cgdiff.db"],
+        "refusing the file left files beside it"
+    );
+    assert_eq!(user_version(&db), 7);
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_untouched() {
+    assert_newer_refused(false);
+}
+
+#[test]
+fn a_newer_schema_in_wal_mode_is_refused_and_left_untouched() {
+    assert_newer_refused(true);
+}
+
+#[test]
+fn a_newer_schema_without_application_id_is_still_reported_as_newer() {
+    let dir = TempDir::new("newer-bare");
+    let db = dir.join("cgdiff.db");
+    Connection::open(&db)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 7")
+        .unwrap();
+    let before = std::fs::read(&db).unwrap();
+    assert!(matches!(
+        Store::open(&db),
+        Err(StoreError::NewerSchema { found: 7, .. })
+    ));
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+}
+
+#[test]
+fn a_corrupt_file_is_refused_naming_its_path_and_left_untouched() {
+    let dir = TempDir::new("corrupt");
+    let db = dir.join("cgdiff.db");
+    let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7 + 3) as u8).collect();
+    std::fs::write(&db, &garbage).unwrap();
+
+    let err = Store::open(&db).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::NotADatabase { path, .. } if path == &db),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&db.display().to_string()), "{err}");
+    assert_eq!(err.path(), db);
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        garbage,
+        "the refused file changed"
+    );
+    assert_eq!(
+        snapshot(dir.path()).len(),
+        1,
+        "opening the corrupt file left files beside it"
+    );
+}
+
+#[test]
+fn a_text_file_is_refused_and_left_untouched() {
+    let dir = TempDir::new("text");
+    let db = dir.join("notes.txt");
+    let text = b"these are my notes, not a database\n".repeat(200);
+    std::fs::write(&db, &text).unwrap();
+    assert!(matches!(
+        Store::open(&db),
+        Err(StoreError::NotADatabase { .. })
+    ));
+    assert_eq!(std::fs::read(&db).unwrap(), text);
+}
+
+#[test]
+fn another_programs_database_is_refused_and_left_untouched() {
+    let dir = TempDir::new("foreign");
+
+    let plain = dir.join("plain.db");
+    Connection::open(&plain)
+        .unwrap()
+        .execute_batch("CREATE TABLE addresses (name TEXT); INSERT INTO addresses VALUES ('x');")
+        .unwrap();
+    let before = std::fs::read(&plain).unwrap();
+    let err = Store::open(&plain).unwrap_err();
+    assert!(matches!(err, StoreError::ForeignDatabase { .. }), "{err:?}");
+    assert_eq!(std::fs::read(&plain).unwrap(), before);
+
+    let branded = dir.join("branded.db");
+    Connection::open(&branded)
+        .unwrap()
+        .execute_batch("PRAGMA application_id = 1234; PRAGMA user_version = 1;")
+        .unwrap();
+    let before = std::fs::read(&branded).unwrap();
+    let err = Store::open(&branded).unwrap_err();
+    assert!(err.to_string().contains("application_id is 0x4d2"), "{err}");
+    assert_eq!(std::fs::read(&branded).unwrap(), before);
+}
+
+#[test]
+fn a_directory_is_an_error_naming_it() {
+    let dir = TempDir::new("directory");
+    let err = Store::open(dir.path()).unwrap_err();
+    assert_eq!(err.path(), dir.path());
+    assert!(err.to_string().contains(&dir.path().display().to_string()));
+}
+
+#[test]
+fn the_migration_list_matches_the_schema_version() {
+    assert_eq!(cgdiff_corpus::MIGRATIONS.len() as i64, SCHEMA_VERSION);
+    assert_eq!(SCHEMA_VERSION, 1);
+}
