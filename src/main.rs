@@ -1,13 +1,27 @@
 //! `cgdiff`: differential fuzzing and replay of the cgroup migration rewrite.
 //! The binary is the CLI edge: argument parsing, I/O and exit codes; the work is in the crates.
 
+mod campaign;
 mod cmd;
+mod explain;
 
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = cmd::Cli::parse();
+    let cli = match cmd::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // --help and --version are not errors.
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(cmd::EXIT_BAD_INPUT),
+            };
+        }
+    };
     match cmd::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -1,0 +1,41 @@
+//! `cgdiff run FILE`: one case file through both models, operation by operation.
+
+use super::{read_case_file, EXIT_DIVERGENCE};
+use crate::explain;
+use anyhow::Result;
+use cgdiff_engine::oracle;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Exit status: 0 the models agree and every invariant holds, \
+1 a divergence (expected or not), 2 bad input."
+)]
+pub struct Args {
+    /// The case file (format: docs/case-format.md).
+    file: PathBuf,
+    /// Print the trace and verdict as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let file = read_case_file(&a.file)?;
+    let report = oracle::run(&file.case, true);
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&explain::report_json(&file.case, &report))?
+        );
+    } else {
+        print!(
+            "{}",
+            explain::render_run(&file.case, &report, &a.file.display().to_string())
+        );
+    }
+    Ok(match report.verdict.divergence() {
+        None => ExitCode::SUCCESS,
+        Some(_) => ExitCode::from(EXIT_DIVERGENCE),
+    })
+}
