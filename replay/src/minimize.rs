@@ -395,6 +395,8 @@ pub fn remove_with_dependents(case: &Case, indices: &HashSet<usize>) -> Case {
         gone.iter()
             .any(|g| g.hier == p.hier && p.parts.starts_with(&g.parts))
     };
+    // Paths made by a kept mkdir: dropping a later, duplicate mkdir of one does not orphan it.
+    let mut made: Vec<CgPath> = Vec::new();
     for (i, c) in case.ops.iter().enumerate() {
         let mut c = c.clone();
         let mut drop = indices.contains(&i);
@@ -413,10 +415,13 @@ pub fn remove_with_dependents(case: &Case, indices: &HashSet<usize>) -> Case {
                 Op::Fork { child, .. } => {
                     gone_pids.insert(*child);
                 }
-                Op::Mkdir { path } => gone_paths.push(path.clone()),
+                Op::Mkdir { path } if !made.contains(path) => gone_paths.push(path.clone()),
                 _ => {}
             }
         } else {
+            if let Op::Mkdir { path } = &c.op {
+                made.push(path.clone());
+            }
             ops.push(c);
         }
     }

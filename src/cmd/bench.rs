@@ -19,6 +19,10 @@ pub struct Args {
     /// Print the figures as JSON.
     #[arg(long)]
     json: bool,
+    /// Also measure the minimiser: time to minimise divergent 200-operation cases, and the
+    /// median minimised length over the fixed set.
+    #[arg(long)]
+    minimize: bool,
 }
 
 /// The bench's fixed input: the same seeds always give the same cases.
@@ -63,5 +67,63 @@ pub fn run(a: Args) -> Result<ExitCode> {
             ops as f64 / done as f64
         );
     }
+    if a.minimize {
+        minimizer_figures(&cases, a.json);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Minimiser figures: long cases (200 operations, diverging at operation 150 or later) and the
+/// fixed set's divergent cases.
+fn minimizer_figures(cases: &[Case], json: bool) {
+    let mut buf = Vec::new();
+    let (mut long_ms, mut long_runs) = (Vec::new(), Vec::new());
+    let mut seed = 0u64;
+    while long_ms.len() < 20 && seed < 200_000 {
+        gen::seeded_bytes(seed ^ 0xabcdef, 8192, &mut buf);
+        seed += 1;
+        let case = gen::from_bytes(&buf, 200);
+        if case.ops.len() < 200 {
+            continue;
+        }
+        let Some(d) = oracle::check(&case).verdict.divergence().cloned() else {
+            continue;
+        };
+        if d.op_index < 150 {
+            continue;
+        }
+        let t = Instant::now();
+        let (_, stats) = cgdiff_replay::minimize(&case, &d.signature);
+        long_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        long_runs.push(stats.runs as f64);
+    }
+    let mut lens = Vec::new();
+    let t = Instant::now();
+    for c in cases {
+        if let Some(d) = oracle::check(c).verdict.divergence() {
+            let (m, _) = cgdiff_replay::minimize(c, &d.signature);
+            lens.push(m.ops.len() as f64);
+        }
+    }
+    let per_case_ms = t.elapsed().as_secs_f64() * 1000.0 / lens.len().max(1) as f64;
+    let max_ms = long_ms.iter().copied().fold(0.0, f64::max);
+    let (med_ms, med_runs, med_len) = (median(&mut long_ms), median(&mut long_runs), median(&mut lens));
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"long_cases": long_ms.len(), "long_median_ms": med_ms,
+                "long_max_ms": max_ms, "long_median_oracle_runs": med_runs,
+                "set_divergent_cases": lens.len(), "set_median_minimised_ops": med_len,
+                "set_mean_ms_per_case": per_case_ms})
+        );
+    } else {
+        println!("minimiser:");
+        println!("  {} divergent 200-op cases (diverging at op >= 150): median {med_ms:.1} ms, max {max_ms:.1} ms, median {med_runs:.0} oracle runs", long_ms.len());
+        println!("  {} divergent cases of the fixed set: median minimised length {med_len} ops, {per_case_ms:.2} ms each", lens.len());
+    }
 }
