@@ -226,22 +226,39 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err("starting to record a case"))?;
 
-        let (case_id, hits): (i64, i64) = tx
+        let hash = text_hash(&c.text);
+        let existing: Option<i64> = tx
             .prepare_cached(
-                "INSERT INTO cases (text, bytes, signature, classes, rule, first_op, ops, \
-                     minimised_from, found_by, run_id, tool_version, git_commit, created_at, \
-                     last_seen_at, hit_count) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, 1) \
-                 ON CONFLICT (signature, text) DO UPDATE SET \
-                     hit_count = hit_count + 1, \
-                     last_seen_at = max(last_seen_at, excluded.last_seen_at), \
-                     bytes = coalesce(bytes, excluded.bytes) \
-                 RETURNING id, hit_count",
+                "SELECT id FROM cases WHERE signature = ?1 AND text_hash = ?2 AND text = ?3",
             )
             .and_then(|mut st| {
-                st.query_row(
-                    params![
+                st.query_row(params![c.signature, hash, c.text], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(err("looking up the case"))?;
+        let inserted = existing.is_none();
+        let case_id = match existing {
+            Some(id) => {
+                tx.prepare_cached(
+                    "UPDATE cases SET hit_count = hit_count + 1, \
+                         last_seen_at = max(last_seen_at, ?2), bytes = coalesce(bytes, ?3) \
+                     WHERE id = ?1",
+                )
+                .and_then(|mut st| st.execute(params![id, now, c.bytes]))
+                .map_err(err("counting a repeated case"))?;
+                id
+            }
+            None => tx
+                .prepare_cached(
+                    "INSERT INTO cases (text, text_hash, bytes, signature, classes, rule, \
+                         first_op, ops, minimised_from, found_by, run_id, tool_version, \
+                         git_commit, created_at, last_seen_at, hit_count) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, 1)",
+                )
+                .and_then(|mut st| {
+                    st.insert(params![
                         c.text,
+                        hash,
                         c.bytes,
                         c.signature,
                         classes,
@@ -254,12 +271,10 @@ impl Store {
                         c.tool_version,
                         c.git_commit,
                         now,
-                    ],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-            })
-            .map_err(err("storing the case"))?;
-        let inserted = hits == 1;
+                    ])
+                })
+                .map_err(err("storing the case"))?,
+        };
 
         let best: Option<(i64, u32, String)> = tx
             .prepare_cached(
@@ -679,6 +694,18 @@ impl RawCase {
     }
 }
 
+/// 64-bit FNV-1a of the case text: the key of the dedupe index, a fixed function so that
+/// every build and every process computes the same value. Collisions only cost a text
+/// comparison; equality of the text itself is what makes two cases the same.
+fn text_hash(text: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in text.as_bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h as i64
+}
+
 fn split_classes(s: &str) -> Vec<String> {
     if s.is_empty() {
         Vec::new()
@@ -824,4 +851,15 @@ fn wal_mode_at_rest(path: &Path) -> bool {
         && header[18] == 2
         && header[19] == 2
         && !Path::new(&wal).exists()
+}
+
+#[cfg(test)]
+mod tests {
+    /// The hash is stored: it must never change. Reference values of 64-bit FNV-1a.
+    #[test]
+    fn text_hash_is_fnv1a_64() {
+        assert_eq!(super::text_hash("") as u64, 0xcbf2_9ce4_8422_2325);
+        assert_eq!(super::text_hash("a") as u64, 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(super::text_hash("foobar") as u64, 0x8594_4171_f739_67e8);
+    }
 }

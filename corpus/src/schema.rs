@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TABLE cases (
         id              INTEGER PRIMARY KEY,
         text            TEXT    NOT NULL,   -- the canonical case-file text
+        text_hash       INTEGER NOT NULL,   -- FNV-1a 64 of text, as the dedupe index key
         bytes           BLOB,               -- the fuzzer input it was decoded from, if any
         signature       TEXT    NOT NULL,
         classes         TEXT    NOT NULL,   -- comma-separated divergence classes
@@ -50,9 +51,11 @@ pub const MIGRATIONS: &[&str] = &[
         git_commit      TEXT,
         created_at      INTEGER NOT NULL,
         last_seen_at    INTEGER NOT NULL,
-        hit_count       INTEGER NOT NULL DEFAULT 1,
-        UNIQUE (signature, text)
+        hit_count       INTEGER NOT NULL DEFAULT 1
     );
+    -- Not UNIQUE (signature, text): an index holding every text was bigger than the table.
+    -- The store keeps (signature, text) unique itself, inside its write transactions.
+    CREATE INDEX cases_signature_hash ON cases(signature, text_hash);
     CREATE INDEX cases_run ON cases(run_id);
     CREATE INDEX cases_minimised_from ON cases(minimised_from);
 
