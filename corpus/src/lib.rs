@@ -71,10 +71,10 @@ impl Store {
     /// byte-for-byte untouched.
     pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let exists = path.try_exists().map_err(|e| StoreError::Sqlite {
+        let exists = path.try_exists().map_err(|source| StoreError::Io {
             path: path.clone(),
             context: "checking whether the database exists",
-            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            source,
         })?;
         if exists {
             inspect_read_only(&path)?;
@@ -172,29 +172,7 @@ impl Store {
     /// under the lock (another process may have migrated, or a newer build written, since
     /// the read-only inspection).
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let header = read_header(&self.conn).map_err(self.err("reading the schema version"))?;
-        check_header(&self.path, &header)?;
-        if header.version == SCHEMA_VERSION {
-            return Ok(());
-        }
-        let Store { conn, path } = self;
-        let path: &Path = path;
-        let err = |context| move |e| classify(path, context, e);
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err("starting the migration"))?;
-        let header = read_header(&tx).map_err(err("reading the schema version"))?;
-        check_header(path, &header)?;
-        for step in &MIGRATIONS[header.version as usize..] {
-            tx.execute_batch(step)
-                .map_err(err("migrating the schema"))?;
-        }
-        tx.execute_batch(&format!(
-            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
-        ))
-        .map_err(err("stamping the schema version"))?;
-        tx.commit().map_err(err("committing the migration"))?;
-        Ok(())
+        migrate(&mut self.conn, &self.path, MIGRATIONS)
     }
 
     /// Records a divergent case found now. See [`Store::record_at`].
@@ -737,6 +715,32 @@ fn classify(path: &Path, context: &'static str, e: rusqlite::Error) -> StoreErro
     }
 }
 
+/// Brings the database from its version up to `migrations.len()`, all in one IMMEDIATE
+/// transaction: a failing step leaves the file at the version it had.
+fn migrate(conn: &mut Connection, path: &Path, migrations: &[&str]) -> Result<(), StoreError> {
+    let supported = migrations.len() as i64;
+    let err = |context| move |e| classify(path, context, e);
+    let header = read_header(conn).map_err(err("reading the schema version"))?;
+    check_header(path, &header, supported)?;
+    if header.version == supported {
+        return Ok(());
+    }
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(err("starting the migration"))?;
+    let header = read_header(&tx).map_err(err("reading the schema version"))?;
+    check_header(path, &header, supported)?;
+    for step in &migrations[header.version as usize..] {
+        tx.execute_batch(step)
+            .map_err(err("migrating the schema"))?;
+    }
+    tx.execute_batch(&format!(
+        "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {supported};"
+    ))
+    .map_err(err("stamping the schema version"))?;
+    tx.commit().map_err(err("committing the migration"))
+}
+
 /// What the store needs to know about a file before writing to it.
 struct Header {
     version: i64,
@@ -762,8 +766,9 @@ fn read_header(conn: &Connection) -> rusqlite::Result<Header> {
     )
 }
 
-/// Refuses files this build must not write to.
-fn check_header(path: &Path, h: &Header) -> Result<(), StoreError> {
+/// Refuses files this build, which understands schema versions up to `supported`, must not
+/// write to.
+fn check_header(path: &Path, h: &Header, supported: i64) -> Result<(), StoreError> {
     let foreign = |reason: String| StoreError::ForeignDatabase {
         path: path.to_path_buf(),
         reason,
@@ -774,11 +779,11 @@ fn check_header(path: &Path, h: &Header) -> Result<(), StoreError> {
             h.application_id
         )));
     }
-    if h.version > SCHEMA_VERSION {
+    if h.version > supported {
         return Err(StoreError::NewerSchema {
             path: path.to_path_buf(),
             found: h.version,
-            supported: SCHEMA_VERSION,
+            supported,
         });
     }
     if h.version == 0 && h.has_objects {
@@ -824,7 +829,7 @@ fn inspect_read_only(path: &Path) -> Result<(), StoreError> {
         // A writer that opened the file meanwhile could have been checkpointing into it
         // under our unlocked read: trust the read only if the file is still at rest.
         if let (Ok(header), true) = (header, wal_mode_at_rest(path)) {
-            return check_header(path, &header);
+            return check_header(path, &header, SCHEMA_VERSION);
         }
     }
     let conn = Connection::open_with_flags(
@@ -835,7 +840,7 @@ fn inspect_read_only(path: &Path) -> Result<(), StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| classify(path, "setting busy_timeout", e))?;
     let header = read_header(&conn).map_err(|e| classify(path, "reading the schema version", e))?;
-    check_header(path, &header)
+    check_header(path, &header, SCHEMA_VERSION)
 }
 
 /// Whether `path` is a WAL-mode SQLite file (header bytes 18 and 19 are 2) with no `-wal`
@@ -855,6 +860,95 @@ fn wal_mode_at_rest(path: &Path) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn temp_db(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("cgdiff-corpus-unit-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("cgdiff.db")
+    }
+
+    fn version(conn: &Connection) -> i64 {
+        conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// A database at version 1 is taken to a (pretend) version 3 by the steps after its
+    /// version only, keeping its rows; a failing step leaves it exactly at version 1.
+    #[test]
+    fn migrations_run_from_the_files_version_and_a_failing_step_changes_nothing() {
+        let db = temp_db("migrate");
+        let mut store = Store::open(&db).unwrap();
+        store
+            .record_at(
+                &NewCase {
+                    text: "op".into(),
+                    bytes: None,
+                    signature: "s".into(),
+                    classes: vec![],
+                    rule: None,
+                    first_op: 0,
+                    ops: 1,
+                    minimised_from: None,
+                    found_by: FoundBy::Import,
+                    run_id: None,
+                    tool_version: "t".into(),
+                    git_commit: None,
+                },
+                1,
+            )
+            .unwrap();
+        let Store { mut conn, path } = store;
+
+        let broken = [
+            MIGRATIONS[0],
+            "ALTER TABLE cases ADD COLUMN note TEXT",
+            "NOT SQL",
+        ];
+        let err = migrate(&mut conn, &path, &broken).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::Sqlite {
+                    context: "migrating the schema",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(version(&conn), 1);
+        assert!(
+            conn.prepare("SELECT note FROM cases").is_err(),
+            "step 2 was not rolled back"
+        );
+
+        let good = [
+            MIGRATIONS[0],
+            "ALTER TABLE cases ADD COLUMN note TEXT",
+            "UPDATE cases SET note = 'migrated'",
+        ];
+        migrate(&mut conn, &path, &good).unwrap();
+        assert_eq!(version(&conn), 3);
+        let note: String = conn
+            .query_row("SELECT note FROM cases", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(note, "migrated");
+
+        // Now newer than this build: refused.
+        drop(conn);
+        assert!(matches!(
+            Store::open(&db),
+            Err(StoreError::NewerSchema {
+                found: 3,
+                supported: 1,
+                ..
+            })
+        ));
+        let _ = std::fs::remove_dir_all(db.parent().unwrap());
+    }
+
     /// The hash is stored: it must never change. Reference values of 64-bit FNV-1a.
     #[test]
     fn text_hash_is_fnv1a_64() {
