@@ -22,7 +22,8 @@ pub use schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 pub use types::*;
 
 use rusqlite::{
-    params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior,
+    functions::FunctionFlags, params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row,
+    TransactionBehavior,
 };
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -90,6 +91,12 @@ impl Store {
         let mut store = Store { conn, path };
         store.configure()?;
         store.migrate()?;
+        // Enforced per connection, and only after migrating: a migration may rebuild a table
+        // that others point at. A corpus with dangling run or case ids is a bug.
+        store
+            .conn
+            .execute_batch("PRAGMA foreign_keys = ON")
+            .map_err(store.err("enabling foreign keys"))?;
         Ok(store)
     }
 
@@ -119,16 +126,11 @@ impl Store {
         }
     }
 
-    /// Connection settings: wait for other writers, WAL, foreign keys.
+    /// Connection settings: wait for other writers, WAL.
     fn configure(&mut self) -> Result<(), StoreError> {
         self.conn
             .busy_timeout(BUSY_TIMEOUT)
             .map_err(self.err("setting busy_timeout"))?;
-        // Enforced per connection; a corpus with dangling run or case ids is a bug.
-        self.conn
-            .execute_batch("PRAGMA foreign_keys = ON")
-            .map_err(self.err("enabling foreign keys"))?;
-
         let mode: String = self
             .conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
@@ -204,7 +206,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err("starting to record a case"))?;
 
-        let hash = text_hash(&c.text);
+        let hash = text_hash(c.text.as_bytes());
         let existing: Option<i64> = tx
             .prepare_cached(
                 "SELECT id FROM cases WHERE signature = ?1 AND text_hash = ?2 AND text = ?3",
@@ -675,9 +677,9 @@ impl RawCase {
 /// 64-bit FNV-1a of the case text: the key of the dedupe index, a fixed function so that
 /// every build and every process computes the same value. Collisions only cost a text
 /// comparison; equality of the text itself is what makes two cases the same.
-fn text_hash(text: &str) -> i64 {
+fn text_hash(text: &[u8]) -> i64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in text.as_bytes() {
+    for &b in text {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
@@ -716,10 +718,22 @@ fn classify(path: &Path, context: &'static str, e: rusqlite::Error) -> StoreErro
 }
 
 /// Brings the database from its version up to `migrations.len()`, all in one IMMEDIATE
-/// transaction: a failing step leaves the file at the version it had.
+/// transaction: a failing step leaves the file at the version it had. Turns foreign keys off
+/// (steps may rebuild tables): the caller turns them back on.
 fn migrate(conn: &mut Connection, path: &Path, migrations: &[&str]) -> Result<(), StoreError> {
     let supported = migrations.len() as i64;
     let err = |context| move |e| classify(path, context, e);
+    // The bundled SQLite turns foreign keys on by default; a rebuild step needs them off,
+    // and the pragma is a no-op inside a transaction, so it goes here.
+    conn.execute_batch("PRAGMA foreign_keys = OFF")
+        .map_err(err("disabling foreign keys for the migration"))?;
+    conn.create_scalar_function(
+        "cgdiff_fnv1a64",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(text_hash(ctx.get_raw(0).as_bytes().unwrap_or_default())),
+    )
+    .map_err(err("registering cgdiff_fnv1a64"))?;
     let header = read_header(conn).map_err(err("reading the schema version"))?;
     check_header(path, &header, supported)?;
     if header.version == supported {
@@ -875,8 +889,8 @@ mod tests {
             .unwrap()
     }
 
-    /// A database at version 1 is taken to a (pretend) version 3 by the steps after its
-    /// version only, keeping its rows; a failing step leaves it exactly at version 1.
+    /// A database at the current version is taken to a pretend later one by the steps after
+    /// its version only, keeping its rows; a failing step leaves it exactly where it was.
     #[test]
     fn migrations_run_from_the_files_version_and_a_failing_step_changes_nothing() {
         let db = temp_db("migrate");
@@ -902,11 +916,12 @@ mod tests {
             .unwrap();
         let Store { mut conn, path } = store;
 
-        let broken = [
-            MIGRATIONS[0],
-            "ALTER TABLE cases ADD COLUMN note TEXT",
-            "NOT SQL",
-        ];
+        let current = SCHEMA_VERSION;
+        let broken: Vec<&str> = MIGRATIONS
+            .iter()
+            .copied()
+            .chain(["ALTER TABLE cases ADD COLUMN note TEXT", "NOT SQL"])
+            .collect();
         let err = migrate(&mut conn, &path, &broken).unwrap_err();
         assert!(
             matches!(
@@ -918,19 +933,22 @@ mod tests {
             ),
             "{err:?}"
         );
-        assert_eq!(version(&conn), 1);
+        assert_eq!(version(&conn), current);
         assert!(
             conn.prepare("SELECT note FROM cases").is_err(),
             "step 2 was not rolled back"
         );
 
-        let good = [
-            MIGRATIONS[0],
-            "ALTER TABLE cases ADD COLUMN note TEXT",
-            "UPDATE cases SET note = 'migrated'",
-        ];
+        let good: Vec<&str> = MIGRATIONS
+            .iter()
+            .copied()
+            .chain([
+                "ALTER TABLE cases ADD COLUMN note TEXT",
+                "UPDATE cases SET note = 'migrated'",
+            ])
+            .collect();
         migrate(&mut conn, &path, &good).unwrap();
-        assert_eq!(version(&conn), 3);
+        assert_eq!(version(&conn), current + 2);
         let note: String = conn
             .query_row("SELECT note FROM cases", [], |r| r.get(0))
             .unwrap();
@@ -940,20 +958,32 @@ mod tests {
         drop(conn);
         assert!(matches!(
             Store::open(&db),
-            Err(StoreError::NewerSchema {
-                found: 3,
-                supported: 1,
-                ..
-            })
+            Err(StoreError::NewerSchema { found, supported, .. })
+                if found == current + 2 && supported == current
         ));
         let _ = std::fs::remove_dir_all(db.parent().unwrap());
+    }
+
+    /// A migration that has reached main must never change (databases out there ran it):
+    /// append a new step instead, and add its hash here.
+    #[test]
+    fn shipped_migrations_are_unchanged() {
+        let shipped: [u64; 2] = [0xa75b_f950_4aa1_d030, 0x2a97_1937_6589_32f4];
+        for (i, (step, want)) in MIGRATIONS.iter().zip(shipped).enumerate() {
+            assert_eq!(
+                text_hash(step.as_bytes()) as u64,
+                want,
+                "migration step {i} was edited"
+            );
+        }
+        assert_eq!(MIGRATIONS.len(), shipped.len(), "pin the new step's hash");
     }
 
     /// The hash is stored: it must never change. Reference values of 64-bit FNV-1a.
     #[test]
     fn text_hash_is_fnv1a_64() {
-        assert_eq!(super::text_hash("") as u64, 0xcbf2_9ce4_8422_2325);
-        assert_eq!(super::text_hash("a") as u64, 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(super::text_hash("foobar") as u64, 0x8594_4171_f739_67e8);
+        assert_eq!(super::text_hash(b"") as u64, 0xcbf2_9ce4_8422_2325);
+        assert_eq!(super::text_hash(b"a") as u64, 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(super::text_hash(b"foobar") as u64, 0x8594_4171_f739_67e8);
     }
 }
