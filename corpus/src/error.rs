@@ -68,6 +68,18 @@ pub enum StoreError {
         detail: String,
     },
 
+    /// A file-system failure around the database (checking that it exists, reading its
+    /// header).
+    #[error("{}: {context}: {source}", path.display())]
+    Io {
+        /// The database file.
+        path: PathBuf,
+        /// What the store was doing.
+        context: &'static str,
+        /// What the system said.
+        source: std::io::Error,
+    },
+
     /// Any other SQLite failure, with what the store was doing at the time.
     #[error("{}: {context}: {source}", path.display())]
     Sqlite {
@@ -89,6 +101,7 @@ impl StoreError {
             | StoreError::ForeignDatabase { path, .. }
             | StoreError::InvalidInput { path, .. }
             | StoreError::BadRow { path, .. }
+            | StoreError::Io { path, .. }
             | StoreError::Sqlite { path, .. } => path,
         }
     }

@@ -22,7 +22,8 @@ pub use schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 pub use types::*;
 
 use rusqlite::{
-    params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior,
+    functions::FunctionFlags, params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row,
+    TransactionBehavior,
 };
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -71,10 +72,10 @@ impl Store {
     /// byte-for-byte untouched.
     pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let exists = path.try_exists().map_err(|e| StoreError::Sqlite {
+        let exists = path.try_exists().map_err(|source| StoreError::Io {
             path: path.clone(),
             context: "checking whether the database exists",
-            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            source,
         })?;
         if exists {
             inspect_read_only(&path)?;
@@ -90,6 +91,12 @@ impl Store {
         let mut store = Store { conn, path };
         store.configure()?;
         store.migrate()?;
+        // Enforced per connection, and only after migrating: a migration may rebuild a table
+        // that others point at. A corpus with dangling run or case ids is a bug.
+        store
+            .conn
+            .execute_batch("PRAGMA foreign_keys = ON")
+            .map_err(store.err("enabling foreign keys"))?;
         Ok(store)
     }
 
@@ -119,16 +126,11 @@ impl Store {
         }
     }
 
-    /// Connection settings: wait for other writers, WAL, foreign keys.
+    /// Connection settings: wait for other writers, WAL.
     fn configure(&mut self) -> Result<(), StoreError> {
         self.conn
             .busy_timeout(BUSY_TIMEOUT)
             .map_err(self.err("setting busy_timeout"))?;
-        // Enforced per connection; a corpus with dangling run or case ids is a bug.
-        self.conn
-            .execute_batch("PRAGMA foreign_keys = ON")
-            .map_err(self.err("enabling foreign keys"))?;
-
         let mode: String = self
             .conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
@@ -172,29 +174,7 @@ impl Store {
     /// under the lock (another process may have migrated, or a newer build written, since
     /// the read-only inspection).
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let header = read_header(&self.conn).map_err(self.err("reading the schema version"))?;
-        check_header(&self.path, &header)?;
-        if header.version == SCHEMA_VERSION {
-            return Ok(());
-        }
-        let Store { conn, path } = self;
-        let path: &Path = path;
-        let err = |context| move |e| classify(path, context, e);
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err("starting the migration"))?;
-        let header = read_header(&tx).map_err(err("reading the schema version"))?;
-        check_header(path, &header)?;
-        for step in &MIGRATIONS[header.version as usize..] {
-            tx.execute_batch(step)
-                .map_err(err("migrating the schema"))?;
-        }
-        tx.execute_batch(&format!(
-            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
-        ))
-        .map_err(err("stamping the schema version"))?;
-        tx.commit().map_err(err("committing the migration"))?;
-        Ok(())
+        migrate(&mut self.conn, &self.path, MIGRATIONS)
     }
 
     /// Records a divergent case found now. See [`Store::record_at`].
@@ -226,22 +206,39 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err("starting to record a case"))?;
 
-        let (case_id, hits): (i64, i64) = tx
+        let hash = text_hash(c.text.as_bytes());
+        let existing: Option<i64> = tx
             .prepare_cached(
-                "INSERT INTO cases (text, bytes, signature, classes, rule, first_op, ops, \
-                     minimised_from, found_by, run_id, tool_version, git_commit, created_at, \
-                     last_seen_at, hit_count) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, 1) \
-                 ON CONFLICT (signature, text) DO UPDATE SET \
-                     hit_count = hit_count + 1, \
-                     last_seen_at = max(last_seen_at, excluded.last_seen_at), \
-                     bytes = coalesce(bytes, excluded.bytes) \
-                 RETURNING id, hit_count",
+                "SELECT id FROM cases WHERE signature = ?1 AND text_hash = ?2 AND text = ?3",
             )
             .and_then(|mut st| {
-                st.query_row(
-                    params![
+                st.query_row(params![c.signature, hash, c.text], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(err("looking up the case"))?;
+        let inserted = existing.is_none();
+        let case_id = match existing {
+            Some(id) => {
+                tx.prepare_cached(
+                    "UPDATE cases SET hit_count = hit_count + 1, \
+                         last_seen_at = max(last_seen_at, ?2), bytes = coalesce(bytes, ?3) \
+                     WHERE id = ?1",
+                )
+                .and_then(|mut st| st.execute(params![id, now, c.bytes]))
+                .map_err(err("counting a repeated case"))?;
+                id
+            }
+            None => tx
+                .prepare_cached(
+                    "INSERT INTO cases (text, text_hash, bytes, signature, classes, rule, \
+                         first_op, ops, minimised_from, found_by, run_id, tool_version, \
+                         git_commit, created_at, last_seen_at, hit_count) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, 1)",
+                )
+                .and_then(|mut st| {
+                    st.insert(params![
                         c.text,
+                        hash,
                         c.bytes,
                         c.signature,
                         classes,
@@ -254,12 +251,10 @@ impl Store {
                         c.tool_version,
                         c.git_commit,
                         now,
-                    ],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-            })
-            .map_err(err("storing the case"))?;
-        let inserted = hits == 1;
+                    ])
+                })
+                .map_err(err("storing the case"))?,
+        };
 
         let best: Option<(i64, u32, String)> = tx
             .prepare_cached(
@@ -679,6 +674,18 @@ impl RawCase {
     }
 }
 
+/// 64-bit FNV-1a of the case text: the key of the dedupe index, a fixed function so that
+/// every build and every process computes the same value. Collisions only cost a text
+/// comparison; equality of the text itself is what makes two cases the same.
+fn text_hash(text: &[u8]) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in text {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h as i64
+}
+
 fn split_classes(s: &str) -> Vec<String> {
     if s.is_empty() {
         Vec::new()
@@ -710,6 +717,44 @@ fn classify(path: &Path, context: &'static str, e: rusqlite::Error) -> StoreErro
     }
 }
 
+/// Brings the database from its version up to `migrations.len()`, all in one IMMEDIATE
+/// transaction: a failing step leaves the file at the version it had. Turns foreign keys off
+/// (steps may rebuild tables): the caller turns them back on.
+fn migrate(conn: &mut Connection, path: &Path, migrations: &[&str]) -> Result<(), StoreError> {
+    let supported = migrations.len() as i64;
+    let err = |context| move |e| classify(path, context, e);
+    // The bundled SQLite turns foreign keys on by default; a rebuild step needs them off,
+    // and the pragma is a no-op inside a transaction, so it goes here.
+    conn.execute_batch("PRAGMA foreign_keys = OFF")
+        .map_err(err("disabling foreign keys for the migration"))?;
+    conn.create_scalar_function(
+        "cgdiff_fnv1a64",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(text_hash(ctx.get_raw(0).as_bytes().unwrap_or_default())),
+    )
+    .map_err(err("registering cgdiff_fnv1a64"))?;
+    let header = read_header(conn).map_err(err("reading the schema version"))?;
+    check_header(path, &header, supported)?;
+    if header.version == supported {
+        return Ok(());
+    }
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(err("starting the migration"))?;
+    let header = read_header(&tx).map_err(err("reading the schema version"))?;
+    check_header(path, &header, supported)?;
+    for step in &migrations[header.version as usize..] {
+        tx.execute_batch(step)
+            .map_err(err("migrating the schema"))?;
+    }
+    tx.execute_batch(&format!(
+        "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {supported};"
+    ))
+    .map_err(err("stamping the schema version"))?;
+    tx.commit().map_err(err("committing the migration"))
+}
+
 /// What the store needs to know about a file before writing to it.
 struct Header {
     version: i64,
@@ -735,8 +780,9 @@ fn read_header(conn: &Connection) -> rusqlite::Result<Header> {
     )
 }
 
-/// Refuses files this build must not write to.
-fn check_header(path: &Path, h: &Header) -> Result<(), StoreError> {
+/// Refuses files this build, which understands schema versions up to `supported`, must not
+/// write to.
+fn check_header(path: &Path, h: &Header, supported: i64) -> Result<(), StoreError> {
     let foreign = |reason: String| StoreError::ForeignDatabase {
         path: path.to_path_buf(),
         reason,
@@ -747,11 +793,11 @@ fn check_header(path: &Path, h: &Header) -> Result<(), StoreError> {
             h.application_id
         )));
     }
-    if h.version > SCHEMA_VERSION {
+    if h.version > supported {
         return Err(StoreError::NewerSchema {
             path: path.to_path_buf(),
             found: h.version,
-            supported: SCHEMA_VERSION,
+            supported,
         });
     }
     if h.version == 0 && h.has_objects {
@@ -797,7 +843,7 @@ fn inspect_read_only(path: &Path) -> Result<(), StoreError> {
         // A writer that opened the file meanwhile could have been checkpointing into it
         // under our unlocked read: trust the read only if the file is still at rest.
         if let (Ok(header), true) = (header, wal_mode_at_rest(path)) {
-            return check_header(path, &header);
+            return check_header(path, &header, SCHEMA_VERSION);
         }
     }
     let conn = Connection::open_with_flags(
@@ -808,7 +854,7 @@ fn inspect_read_only(path: &Path) -> Result<(), StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| classify(path, "setting busy_timeout", e))?;
     let header = read_header(&conn).map_err(|e| classify(path, "reading the schema version", e))?;
-    check_header(path, &header)
+    check_header(path, &header, SCHEMA_VERSION)
 }
 
 /// Whether `path` is a WAL-mode SQLite file (header bytes 18 and 19 are 2) with no `-wal`
@@ -824,4 +870,120 @@ fn wal_mode_at_rest(path: &Path) -> bool {
         && header[18] == 2
         && header[19] == 2
         && !Path::new(&wal).exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_db(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("cgdiff-corpus-unit-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("cgdiff.db")
+    }
+
+    fn version(conn: &Connection) -> i64 {
+        conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// A database at the current version is taken to a pretend later one by the steps after
+    /// its version only, keeping its rows; a failing step leaves it exactly where it was.
+    #[test]
+    fn migrations_run_from_the_files_version_and_a_failing_step_changes_nothing() {
+        let db = temp_db("migrate");
+        let mut store = Store::open(&db).unwrap();
+        store
+            .record_at(
+                &NewCase {
+                    text: "op".into(),
+                    bytes: None,
+                    signature: "s".into(),
+                    classes: vec![],
+                    rule: None,
+                    first_op: 0,
+                    ops: 1,
+                    minimised_from: None,
+                    found_by: FoundBy::Import,
+                    run_id: None,
+                    tool_version: "t".into(),
+                    git_commit: None,
+                },
+                1,
+            )
+            .unwrap();
+        let Store { mut conn, path } = store;
+
+        let current = SCHEMA_VERSION;
+        let broken: Vec<&str> = MIGRATIONS
+            .iter()
+            .copied()
+            .chain(["ALTER TABLE cases ADD COLUMN note TEXT", "NOT SQL"])
+            .collect();
+        let err = migrate(&mut conn, &path, &broken).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::Sqlite {
+                    context: "migrating the schema",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(version(&conn), current);
+        assert!(
+            conn.prepare("SELECT note FROM cases").is_err(),
+            "step 2 was not rolled back"
+        );
+
+        let good: Vec<&str> = MIGRATIONS
+            .iter()
+            .copied()
+            .chain([
+                "ALTER TABLE cases ADD COLUMN note TEXT",
+                "UPDATE cases SET note = 'migrated'",
+            ])
+            .collect();
+        migrate(&mut conn, &path, &good).unwrap();
+        assert_eq!(version(&conn), current + 2);
+        let note: String = conn
+            .query_row("SELECT note FROM cases", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(note, "migrated");
+
+        // Now newer than this build: refused.
+        drop(conn);
+        assert!(matches!(
+            Store::open(&db),
+            Err(StoreError::NewerSchema { found, supported, .. })
+                if found == current + 2 && supported == current
+        ));
+        let _ = std::fs::remove_dir_all(db.parent().unwrap());
+    }
+
+    /// A migration that has reached main must never change (databases out there ran it):
+    /// append a new step instead, and add its hash here.
+    #[test]
+    fn shipped_migrations_are_unchanged() {
+        let shipped: [u64; 2] = [0xa75b_f950_4aa1_d030, 0x2a97_1937_6589_32f4];
+        for (i, (step, want)) in MIGRATIONS.iter().zip(shipped).enumerate() {
+            assert_eq!(
+                text_hash(step.as_bytes()) as u64,
+                want,
+                "migration step {i} was edited"
+            );
+        }
+        assert_eq!(MIGRATIONS.len(), shipped.len(), "pin the new step's hash");
+    }
+
+    /// The hash is stored: it must never change. Reference values of 64-bit FNV-1a.
+    #[test]
+    fn text_hash_is_fnv1a_64() {
+        assert_eq!(super::text_hash(b"") as u64, 0xcbf2_9ce4_8422_2325);
+        assert_eq!(super::text_hash(b"a") as u64, 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(super::text_hash(b"foobar") as u64, 0x8594_4171_f739_67e8);
+    }
 }

@@ -219,5 +219,120 @@ fn a_directory_is_an_error_naming_it() {
 #[test]
 fn the_migration_list_matches_the_schema_version() {
     assert_eq!(cgdiff_corpus::MIGRATIONS.len() as i64, SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 1);
+    assert_eq!(SCHEMA_VERSION, 2);
+}
+
+/// A database as the first schema (version 1, a UNIQUE (signature, text) index and no
+/// text hash) left it, built with that schema's own SQL.
+#[test]
+fn a_version_1_database_is_migrated_keeping_every_row_and_deduping_old_texts() {
+    let dir = TempDir::new("from-v1");
+    let db = dir.join("cgdiff.db");
+    let old = case("sig-a", 6, "old");
+    let smaller = case("sig-a", 2, "smaller");
+    let other = case("sig-b", 4, "other");
+    {
+        let conn = Connection::open(&db).unwrap();
+        let _: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .unwrap();
+        conn.execute_batch(cgdiff_corpus::MIGRATIONS[0]).unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 1;"
+        ))
+        .unwrap();
+        conn.execute(
+            "INSERT INTO runs (id, kind, started_at, tool_version, extra) \
+             VALUES (7, 'campaign', 10, '0.1.0', '{\"k\": 1}')",
+            [],
+        )
+        .unwrap();
+        let insert = |id: i64, c: &cgdiff_corpus::NewCase, from: Option<i64>, hits: i64| {
+            conn.execute(
+                "INSERT INTO cases (id, text, bytes, signature, classes, rule, first_op, ops, \
+                     minimised_from, found_by, run_id, tool_version, git_commit, created_at, \
+                     last_seen_at, hit_count) \
+                 VALUES (?1, ?2, ?3, ?4, 'placement,events', NULL, ?5, ?6, ?7, 'campaign', 7, \
+                     '0.1.0', 'abc', 20, 30, ?8)",
+                rusqlite::params![
+                    id,
+                    c.text,
+                    c.bytes,
+                    c.signature,
+                    c.first_op,
+                    c.ops,
+                    from,
+                    hits
+                ],
+            )
+            .unwrap();
+        };
+        insert(11, &old, None, 3);
+        insert(12, &smaller, Some(11), 1);
+        insert(13, &other, None, 1);
+        conn.execute_batch(
+            "INSERT INTO signatures (signature, classes, rule, first_seen, last_seen, \
+                 best_case_id, hit_count) VALUES
+                 ('sig-a', 'placement,events', NULL, 20, 30, 12, 4),
+                 ('sig-b', 'placement,events', NULL, 20, 30, 13, 1);
+             INSERT INTO replays (run_id, case_id, outcome, signature_now, at)
+                 VALUES (7, 11, 'reproduces', 'sig-a', 40);",
+        )
+        .unwrap();
+    }
+
+    let mut store = Store::open(&db).unwrap();
+    assert!(
+        store.integrity_check().unwrap(),
+        "{:?}",
+        store.integrity_problems().unwrap()
+    );
+    let row = store.case(12).unwrap().unwrap();
+    assert_eq!(row.text, smaller.text);
+    assert_eq!(row.bytes, smaller.bytes);
+    assert_eq!(row.minimised_from, Some(11));
+    assert_eq!(row.run_id, Some(7));
+    assert_eq!(row.classes, ["placement", "events"]);
+    assert_eq!(store.case(11).unwrap().unwrap().hit_count, 3);
+    assert_eq!(store.signatures().unwrap().len(), 2);
+    assert_eq!(store.replays(Some(11)).unwrap().len(), 1);
+    assert_eq!(store.runs().unwrap()[0].extra, serde_json::json!({"k": 1}));
+
+    // Old texts are found again through their migrated hashes.
+    let again = store.record_at(&old, 50).unwrap();
+    assert_eq!(
+        again,
+        cgdiff_corpus::Recorded::Duplicate {
+            case_id: 11,
+            best_case_id: 12
+        }
+    );
+    assert_eq!(store.case(11).unwrap().unwrap().hit_count, 4);
+    let tiny = store.record_at(&case("sig-b", 1, "tiny"), 60).unwrap();
+    assert!(matches!(
+        tiny,
+        cgdiff_corpus::Recorded::NewBest {
+            previous_best: 13,
+            ..
+        }
+    ));
+    // Foreign keys are on again after the migration.
+    let mut dangling = case("sig-c", 1, "dangling");
+    dangling.minimised_from = Some(999);
+    assert!(store.record_at(&dangling, 70).is_err());
+    drop(store);
+
+    let conn = Connection::open(&db).unwrap();
+    assert_eq!(user_version(&db), SCHEMA_VERSION);
+    let indexes: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'cases' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        indexes,
+        ["cases_minimised_from", "cases_run", "cases_signature_hash"]
+    );
 }

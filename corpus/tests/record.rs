@@ -408,3 +408,38 @@ fn a_row_with_an_unknown_value_is_reported_with_its_table_and_id() {
     );
     assert!(err.to_string().contains("telepathy"), "{err}");
 }
+
+#[test]
+fn a_text_hash_collision_does_not_merge_different_cases() {
+    let dir = TempDir::new("collision");
+    let db = dir.join("cgdiff.db");
+    let a = case("sig", 3, "a");
+    let b = case("sig", 3, "b");
+    let mut store = Store::open(&db).unwrap();
+    let a_id = store.record_at(&a, 1).unwrap().case_id();
+    drop(store);
+    // Forge a collision: give A's row the hash B's text will be looked up by, by recording B
+    // elsewhere and copying its hash over.
+    let other = dir.join("other.db");
+    let b_hash: i64 = {
+        let mut s = Store::open(&other).unwrap();
+        s.record_at(&b, 1).unwrap();
+        drop(s);
+        rusqlite::Connection::open(&other)
+            .unwrap()
+            .query_row("SELECT text_hash FROM cases", [], |r| r.get(0))
+            .unwrap()
+    };
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute("UPDATE cases SET text_hash = ?1", [b_hash])
+        .unwrap();
+
+    let mut store = Store::open(&db).unwrap();
+    let rec = store.record_at(&b, 2).unwrap();
+    assert_ne!(rec.case_id(), a_id);
+    let cases = store.cases(&CaseFilter::default()).unwrap();
+    assert_eq!(cases.len(), 2);
+    assert!(cases.iter().all(|c| c.hit_count == 1));
+    assert_eq!(store.record_at(&b, 3).unwrap().case_id(), rec.case_id());
+}
