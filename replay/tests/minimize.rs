@@ -55,7 +55,11 @@ fn minimised_cases_keep_their_signature_and_are_one_minimal() {
     }
     assert_eq!(checked, 300, "too few divergent cases generated");
     lengths.sort();
-    assert!(lengths[lengths.len() / 2] <= 10, "median minimised length {}", lengths[lengths.len() / 2]);
+    assert!(
+        lengths[lengths.len() / 2] <= 10,
+        "median minimised length {}",
+        lengths[lengths.len() / 2]
+    );
 }
 
 #[test]
@@ -73,15 +77,33 @@ fn removing_a_fork_removes_its_pid_and_its_children() {
     let case = Case {
         setup: Default::default(),
         ops: vec![
-            op(Op::Fork { parent: 1, child: 2, thread: false }),
-            op(Op::Fork { parent: 2, child: 3, thread: true }),
+            op(Op::Fork {
+                parent: 1,
+                child: 2,
+                thread: false,
+            }),
+            op(Op::Fork {
+                parent: 2,
+                child: 3,
+                thread: true,
+            }),
             op(Op::MigrateTask { pid: 3, dst: p("") }),
-            op(Op::Fork { parent: 1, child: 4, thread: false }),
+            op(Op::Fork {
+                parent: 1,
+                child: 4,
+                thread: false,
+            }),
             op(Op::MigrateMulti {
                 dst: p(""),
                 targets: vec![
-                    Target { pid: 2, process: true },
-                    Target { pid: 4, process: false },
+                    Target {
+                        pid: 2,
+                        process: true,
+                    },
+                    Target {
+                        pid: 4,
+                        process: false,
+                    },
                 ],
             }),
             op(Op::AttachTaskAll { from: 1, pid: 2 }),
@@ -89,10 +111,23 @@ fn removing_a_fork_removes_its_pid_and_its_children() {
     };
     let out = remove_with_dependents(&case, &HashSet::from([0]));
     assert_eq!(out.ops.len(), 2, "{out:?}");
-    assert_eq!(out.ops[0].op, Op::Fork { parent: 1, child: 4, thread: false });
+    assert_eq!(
+        out.ops[0].op,
+        Op::Fork {
+            parent: 1,
+            child: 4,
+            thread: false
+        }
+    );
     assert_eq!(
         out.ops[1].op,
-        Op::MigrateMulti { dst: p(""), targets: vec![Target { pid: 4, process: false }] }
+        Op::MigrateMulti {
+            dst: p(""),
+            targets: vec![Target {
+                pid: 4,
+                process: false
+            }]
+        }
     );
 }
 
@@ -104,16 +139,31 @@ fn removing_a_mkdir_removes_uses_of_its_subtree() {
             op(Op::Mkdir { path: p("a") }),
             op(Op::Mkdir { path: p("a/b") }),
             op(Op::Mkdir { path: p("c") }),
-            op(Op::MigrateTask { pid: 1, dst: p("a/b") }),
-            op(Op::TransferTasks { from: p("c"), to: p("a") }),
-            op(Op::MigrateTask { pid: 1, dst: p("c") }),
+            op(Op::MigrateTask {
+                pid: 1,
+                dst: p("a/b"),
+            }),
+            op(Op::TransferTasks {
+                from: p("c"),
+                to: p("a"),
+            }),
+            op(Op::MigrateTask {
+                pid: 1,
+                dst: p("c"),
+            }),
         ],
     };
     let out = remove_with_dependents(&case, &HashSet::from([0]));
     let kinds: Vec<_> = out.ops.iter().map(|c| c.op.clone()).collect();
     assert_eq!(
         kinds,
-        vec![Op::Mkdir { path: p("c") }, Op::MigrateTask { pid: 1, dst: p("c") }]
+        vec![
+            Op::Mkdir { path: p("c") },
+            Op::MigrateTask {
+                pid: 1,
+                dst: p("c")
+            }
+        ]
     );
 }
 
@@ -126,7 +176,9 @@ fn a_long_case_shrinks_to_its_core() {
         gen::seeded_bytes(seed, 4000, &mut buf);
         let case = gen::from_bytes(&buf, 200);
         let r = oracle::check(&case);
-        let Some(d) = r.verdict.divergence() else { continue };
+        let Some(d) = r.verdict.divergence() else {
+            continue;
+        };
         if d.op_index < 120 {
             continue;
         }

@@ -112,7 +112,11 @@ fn minimizer_figures(cases: &[Case], json: bool) {
     }
     let per_case_ms = t.elapsed().as_secs_f64() * 1000.0 / lens.len().max(1) as f64;
     let max_ms = long_ms.iter().copied().fold(0.0, f64::max);
-    let (med_ms, med_runs, med_len) = (median(&mut long_ms), median(&mut long_runs), median(&mut lens));
+    let (med_ms, med_runs, med_len) = (
+        median(&mut long_ms),
+        median(&mut long_runs),
+        median(&mut lens),
+    );
     if json {
         println!(
             "{}",

@@ -177,6 +177,22 @@ pub fn run(a: Args) -> Result<ExitCode> {
                     match record(&mut store, run_id, &f) {
                         Ok(case_id) => {
                             run_sigs.insert(f.signature.clone());
+                            if !a.json {
+                                // Reported only once stored: a killed campaign has every
+                                // case it printed in the database.
+                                let line = format!(
+                                    "stored case {case_id}: {}{}",
+                                    f.signature,
+                                    f.rule
+                                        .as_ref()
+                                        .map_or(String::new(), |r| format!(" (expected: {r})"))
+                                );
+                                if bar.is_hidden() {
+                                    println!("{line}");
+                                } else {
+                                    bar.println(line);
+                                }
+                            }
                             found.push(FoundSig {
                                 new: !known.contains(&f.signature),
                                 signature: f.signature,

@@ -1,0 +1,240 @@
+//! The `cgdiff` binary end to end: exit codes, error messages, campaigns into real SQLite files.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn cgdiff() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cgdiff"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cgdiff-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = cgdiff().args(args).current_dir(root()).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn agreeing_example_exits_zero() {
+    let (code, out, _) = run(&["run", "examples/agree-basic.case"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("the models agree"));
+    assert!(
+        out.contains("cgroup_migrate_prepare_dst"),
+        "steps are printed"
+    );
+}
+
+#[test]
+fn the_patch_case_is_a_partial_move_matched_by_its_rule() {
+    let (code, out, _) = run(&["run", "examples/transfer-enomem.case"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("rule all-or-nothing-on-enomem"), "{out}");
+    assert!(
+        out.contains("- task 3: live, linked, in {h1:/to h2:/x}"),
+        "{out}"
+    );
+    assert!(
+        out.contains("+ task 3: live, linked, in {h1:/from h2:/x}"),
+        "{out}"
+    );
+    let (_, json, _) = run(&["run", "examples/transfer-enomem.case", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["verdict"]["verdict"], "diverge");
+    assert_eq!(v["verdict"]["rule"], "all-or-nothing-on-enomem");
+}
+
+#[test]
+fn every_finding_case_reproduces_an_unexpected_listed_signature() {
+    let doc = std::fs::read_to_string(root().join("docs/findings.md")).unwrap();
+    let patterns = cgdiff_engine::findings::patterns(&doc);
+    let mut n = 0;
+    for e in std::fs::read_dir(root().join("examples/findings")).unwrap() {
+        let path = e.unwrap().path();
+        let (code, out, _) = run(&["run", path.to_str().unwrap(), "--json"]);
+        assert_eq!(code, 1, "{}", path.display());
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let sig = v["verdict"]["signature"].as_str().unwrap();
+        assert!(
+            v["verdict"]["rule"].is_null(),
+            "{}: {sig} is expected",
+            path.display()
+        );
+        assert!(
+            cgdiff_engine::findings::matching(&patterns, sig).is_some(),
+            "{}: {sig} is not in docs/findings.md",
+            path.display()
+        );
+        n += 1;
+    }
+    assert!(n >= 4);
+}
+
+#[test]
+fn a_malformed_case_file_names_file_line_and_column() {
+    let dir = tmp("bad");
+    let f = dir.join("bad.case");
+    std::fs::write(
+        &f,
+        "cgdiff-case v1\nhierarchy h1 cpu\nmigrate-task 1 h1:/a fail-alloc=zero\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&["run", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("bad.case: line 3, column 22"), "{err}");
+    assert!(err.contains("expected an allocation index"), "{err}");
+    let (code, _, err) = run(&["run", dir.join("missing.case").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing.case"), "{err}");
+}
+
+#[test]
+fn bad_flags_exit_two_and_help_exits_zero() {
+    assert_eq!(run(&["fuzz", "--jobs", "many"]).0, 2);
+    assert_eq!(run(&["fuzz", "--shard", "3/2"]).0, 2);
+    assert_eq!(run(&["frobnicate"]).0, 2);
+    let (code, out, _) = run(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("cgdiff fuzz --time 60s"));
+    let (code, out, _) = run(&["fuzz", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Exit status"));
+}
+
+fn signatures(db: &Path) -> Vec<String> {
+    let store = cgdiff_corpus::Store::open(db).unwrap();
+    let mut s: Vec<String> = store
+        .signatures()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.signature)
+        .collect();
+    s.sort();
+    s
+}
+
+#[test]
+fn same_seed_and_jobs_give_the_same_findings() {
+    let dir = tmp("seed");
+    let (a, b) = (dir.join("a.db"), dir.join("b.db"));
+    for db in [&a, &b] {
+        let (code, out, err) = run(&[
+            "fuzz",
+            "--cases",
+            "150",
+            "--seed",
+            "11",
+            "--jobs",
+            "2",
+            "--db",
+            db.to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(code == 0 || code == 1, "{out}{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["cases"], 150);
+    }
+    let sa = signatures(&a);
+    assert!(!sa.is_empty());
+    assert_eq!(sa, signatures(&b));
+    // Every signature's best case is a minimised case that reproduces it.
+    let store = cgdiff_corpus::Store::open(&a).unwrap();
+    for s in store.signatures().unwrap() {
+        let row = store.case(s.best_case_id).unwrap().unwrap();
+        let case = cgdiff_engine::format::parse(&row.text).unwrap().case;
+        assert_eq!(
+            cgdiff_engine::oracle::check(&case).verdict.signature(),
+            Some(s.signature.as_str())
+        );
+    }
+    // A second campaign with the same seed finds nothing new: exit 0.
+    let (code, _, _) = run(&[
+        "fuzz",
+        "--cases",
+        "150",
+        "--seed",
+        "11",
+        "--jobs",
+        "2",
+        "--db",
+        a.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_campaign_killed_with_sigkill_keeps_everything_it_reported() {
+    let dir = tmp("kill");
+    let db = dir.join("k.db");
+    let mut child = cgdiff()
+        .args([
+            "fuzz", "--time", "60s", "--jobs", "2", "--seed", "5", "--db",
+        ])
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reported = Vec::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while reported.len() < 12 {
+        let line = lines.next().expect("campaign ended early").unwrap();
+        if let Some(rest) = line.strip_prefix("stored case ") {
+            reported.push(rest.split(':').next().unwrap().parse::<i64>().unwrap());
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let store = cgdiff_corpus::Store::open(&db).unwrap();
+    assert!(store.integrity_check().unwrap());
+    for id in reported {
+        assert!(
+            store.case(id).unwrap().is_some(),
+            "case {id} was reported but is missing"
+        );
+    }
+}
+
+#[test]
+fn a_newer_database_is_refused_and_left_untouched() {
+    let dir = tmp("newer");
+    let db = dir.join("new.db");
+    drop(cgdiff_corpus::Store::open(&db).unwrap());
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.pragma_update(None, "user_version", 999).unwrap();
+    }
+    let before = std::fs::read(&db).unwrap();
+    for args in [
+        vec!["cases", "list", "--db", db.to_str().unwrap()],
+        vec!["fuzz", "--cases", "5", "--db", db.to_str().unwrap()],
+    ] {
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(err.contains("999"), "{err}");
+    }
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+    let corrupt = dir.join("corrupt.db");
+    std::fs::write(&corrupt, b"this is not a database, it is a poem").unwrap();
+    let (code, _, err) = run(&["cases", "list", "--db", corrupt.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("corrupt.db"), "{err}");
+    assert_eq!(
+        std::fs::read(&corrupt).unwrap(),
+        b"this is not a database, it is a poem"
+    );
+}
