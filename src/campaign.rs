@@ -146,7 +146,14 @@ fn bits(c: &Coverage) -> u64 {
         .fold(0u64, |b, (i, &n)| if n > 0 { b | 1 << i } else { b })
 }
 
-fn finding(index: u64, bytes: Option<Vec<u8>>, case: &Case, v: &Verdict, swept: bool) -> Finding {
+/// Minimises a divergent case into a [`Finding`].
+pub fn finding(
+    index: u64,
+    bytes: Option<Vec<u8>>,
+    case: &Case,
+    v: &Verdict,
+    swept: bool,
+) -> Finding {
     let d = v.divergence().expect("divergent verdict");
     let (minimised, _) = cgdiff_replay::minimize(case, &d.signature);
     Finding {

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 const MODELS: [&str; 2] = ["legacy", "four-stage"];
 
 /// The per-operation story of a traced run, then the verdict.
-pub fn render_run(case: &Case, report: &Report, source: &str) -> String {
+pub fn render_run(case: &Case, report: &Report, origin: &Origin) -> String {
     let mut out = String::new();
     let lines: Vec<String> = format::print(case)
         .lines()
@@ -29,13 +29,13 @@ pub fn render_run(case: &Case, report: &Report, source: &str) -> String {
             }
         }
     }
-    out += &render_verdict(report, source);
+    out += &render_verdict(report, origin);
     out
 }
 
 /// The verdict: agreement, or the divergence with its classes, rule and diff, and the commands
 /// that reproduce and minimise it.
-pub fn render_verdict(report: &Report, source: &str) -> String {
+pub fn render_verdict(report: &Report, origin: &Origin) -> String {
     let mut out = String::new();
     match &report.verdict {
         Verdict::Agree => {
@@ -77,15 +77,74 @@ pub fn render_verdict(report: &Report, source: &str) -> String {
                     let _ = writeln!(out, "    {l}");
                 }
             }
-            out += &repro_lines(source);
+            out += &repro_lines(origin);
         }
     }
     out
 }
 
-/// "Reproduce with / Minimize with" lines for a case file or a stored case id.
-pub fn repro_lines(source: &str) -> String {
-    format!("Reproduce with: cgdiff run {source}\nMinimize with:  cgdiff minimize {source}\n")
+/// Where a case came from, as the commands that reach it again name it.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    File(String),
+    Stored { id: i64, db: String },
+}
+
+impl Origin {
+    /// "Reproduce with / Minimize with" lines: built from the same shapes the CLI parses
+    /// (a test parses them back).
+    pub fn commands(&self) -> [Vec<String>; 2] {
+        match self {
+            Origin::File(f) => [
+                vec!["cgdiff".into(), "run".into(), f.clone()],
+                vec!["cgdiff".into(), "minimize".into(), f.clone()],
+            ],
+            Origin::Stored { id, db } => [
+                vec![
+                    "cgdiff".into(),
+                    "replay".into(),
+                    id.to_string(),
+                    "--db".into(),
+                    db.clone(),
+                ],
+                vec![
+                    "cgdiff".into(),
+                    "minimize".into(),
+                    id.to_string(),
+                    "--db".into(),
+                    db.clone(),
+                ],
+            ],
+        }
+    }
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+pub fn shell_word(w: &str) -> String {
+    let plain = !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=+@%,".contains(c));
+    if plain {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
+}
+
+/// The two command lines that reproduce and minimise a divergence.
+pub fn repro_lines(origin: &Origin) -> String {
+    let [r, m] = origin.commands();
+    let join = |v: &[String]| {
+        v.iter()
+            .map(|w| shell_word(w))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    format!(
+        "Reproduce with: {}\nMinimize with:  {}\n",
+        join(&r),
+        join(&m)
+    )
 }
 
 fn outcome(o: Outcome) -> String {
@@ -104,4 +163,118 @@ pub fn report_json(case: &Case, report: &Report) -> serde_json::Value {
         "ops_executed": report.ops_executed,
         "verdict": report.verdict,
     })
+}
+
+/// Whether to colour output: a terminal, and no `NO_COLOR` (https://no-color.org).
+pub fn use_colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// The story of one divergence for a person: the operations up to the split, the
+/// kernel-named steps each model took there, and the two observations side by side.
+pub fn story(case: &Case, report: &Report, origin: &Origin, colour: bool) -> String {
+    let (red, green, bold, off) = if colour {
+        ("\x1b[31m", "\x1b[32m", "\x1b[1m", "\x1b[0m")
+    } else {
+        ("", "", "", "")
+    };
+    let mut out = String::new();
+    let Some(d) = report.verdict.divergence() else {
+        let _ = writeln!(
+            out,
+            "The models agree on all {} operations and every invariant holds: nothing to explain.",
+            report.ops_executed
+        );
+        return out;
+    };
+    let _ = writeln!(out, "{bold}Divergence {}{off}", d.signature);
+    match d.rule.and_then(rules::rule) {
+        Some(r) => {
+            let _ = writeln!(out, "Expected: rule {} — {}", r.name, r.reason);
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "{red}Unexpected{off}: no rule covers it (see docs/findings.md)."
+            );
+        }
+    }
+    let _ = writeln!(out, "\nSetup:");
+    for h in format::print(case)
+        .lines()
+        .filter(|l| l.starts_with("hierarchy"))
+    {
+        let _ = writeln!(out, "  {h}");
+    }
+    let _ = writeln!(
+        out,
+        "\nOperations up to the split (both models agree on these):"
+    );
+    for t in &report.trace[..d.op_index] {
+        let _ = writeln!(
+            out,
+            "  [{}] {:<50} -> {}",
+            t.index,
+            format::op_text(&case.ops[t.index]),
+            t.outcomes[0]
+        );
+    }
+    let t = &report.trace[d.op_index];
+    let _ = writeln!(
+        out,
+        "\n{bold}The split: [{}] {}{off}",
+        d.op_index,
+        format::op_text(&case.ops[d.op_index])
+    );
+    for (m, model) in MODELS.iter().enumerate() {
+        let _ = writeln!(out, "  {model} returned {}:", t.outcomes[m]);
+        for s in &t.steps[m] {
+            let _ = writeln!(out, "      {s}");
+        }
+    }
+    if let Some(detail) = &d.detail {
+        let _ = writeln!(
+            out,
+            "\nAfter it ('!' marks a difference; classes: {}):",
+            d.classes.names().join(", ")
+        );
+        out += &side_by_side(
+            &detail.legacy.lines(),
+            &detail.four_stage.lines(),
+            red,
+            green,
+            off,
+        );
+    }
+    let _ = writeln!(out);
+    out += &repro_lines(origin);
+    out
+}
+
+fn side_by_side(a: &[String], b: &[String], red: &str, green: &str, off: &str) -> String {
+    const W: usize = 58;
+    let fit = |s: &str| {
+        let mut t: String = s.chars().take(W).collect();
+        let n = t.chars().count();
+        t.extend(std::iter::repeat_n(' ', W - n));
+        t
+    };
+    let mut out = format!("  {}   {}\n", fit("legacy"), "four-stage");
+    let (ta, tb) = (a.join("\n") + "\n", b.join("\n") + "\n");
+    let diff = similar::TextDiff::from_lines(&ta, &tb);
+    for op in diff.ops() {
+        let (l, r) = (op.old_range(), op.new_range());
+        let equal = matches!(op.tag(), similar::DiffTag::Equal);
+        for i in 0..l.len().max(r.len()) {
+            let left = (i < l.len()).then(|| a[l.start + i].as_str()).unwrap_or("");
+            let right = (i < r.len()).then(|| b[r.start + i].as_str()).unwrap_or("");
+            if equal {
+                let _ = writeln!(out, "  {} | {right}", fit(left));
+            } else {
+                let _ = writeln!(out, "! {red}{}{off} | {green}{right}{off}", fit(left));
+            }
+        }
+    }
+    out
 }

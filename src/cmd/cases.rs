@@ -111,7 +111,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 println!();
                 print!(
                     "{}",
-                    explain::render_verdict(&report, &format!("{id} --db {}", db.display()))
+                    explain::render_verdict(
+                        &report,
+                        &explain::Origin::Stored {
+                            id,
+                            db: db.display().to_string()
+                        }
+                    )
                 );
             }
             Ok(ExitCode::from(EXIT_OK))

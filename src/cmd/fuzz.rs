@@ -1,10 +1,9 @@
 //! `cgdiff fuzz`: a campaign on every core into the case store.
 
-use super::{git_commit, open_store, EXIT_DIVERGENCE};
+use super::{git_commit, open_store, store_finding, EXIT_DIVERGENCE};
 use crate::campaign::{self, Counters, Finding, Limit, Plan};
 use anyhow::{bail, Context, Result};
-use cgdiff_corpus::{FoundBy, NewCase, NewRun, RunKind, RunTotals};
-use cgdiff_engine::format;
+use cgdiff_corpus::{FoundBy, NewRun, RunKind, RunTotals};
 use cgdiff_engine::trace::{Coverage, Step, COVERAGE_POINTS};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -174,7 +173,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
                     if run_sigs.contains(&f.signature) {
                         continue;
                     }
-                    match record(&mut store, run_id, &f) {
+                    match store_finding(&mut store, run_id, &f, FoundBy::Campaign) {
                         Ok(case_id) => {
                             run_sigs.insert(f.signature.clone());
                             if !a.json {
@@ -271,45 +270,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn record(store: &mut cgdiff_corpus::Store, run_id: i64, f: &Finding) -> Result<i64> {
-    let base = |text: String, case: &cgdiff_engine::Case, bytes, found_by, from| NewCase {
-        text,
-        bytes,
-        signature: f.signature.clone(),
-        classes: f.classes.clone(),
-        rule: f.rule.clone(),
-        first_op: f.first_op.min(case.ops.len().saturating_sub(1) as u32),
-        ops: case.ops.len() as u32,
-        minimised_from: from,
-        found_by,
-        run_id: Some(run_id),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        git_commit: git_commit(),
-    };
-    // The original first, so the minimised case can name it as its source.
-    let original = store.record(&base(
-        format::print(&f.original),
-        &f.original,
-        f.bytes.clone(),
-        FoundBy::Campaign,
-        None,
-    ))?;
-    if f.minimised == f.original {
-        return Ok(original.case_id());
-    }
-    let min = cgdiff_engine::oracle::check(&f.minimised);
-    let first_op = min.verdict.divergence().map_or(0, |d| d.op_index as u32);
-    let mut nc = base(
-        format::print(&f.minimised),
-        &f.minimised,
-        None,
-        FoundBy::Minimize,
-        Some(original.case_id()),
-    );
-    nc.first_op = first_op;
-    Ok(store.record(&nc)?.case_id())
 }
 
 fn progress_bar(limit: &Limit, quiet: bool) -> ProgressBar {

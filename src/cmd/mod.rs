@@ -2,7 +2,12 @@
 
 mod bench;
 mod cases;
+mod explain;
+mod export;
 mod fuzz;
+mod import;
+mod minimize;
+mod replay;
 mod run;
 
 use anyhow::{Context, Result};
@@ -46,8 +51,29 @@ pub enum Command {
     Fuzz(fuzz::Args),
     /// List and show stored cases.
     Cases(cases::Args),
+    /// Re-run stored cases on the current models: reproduces, changed or fixed.
+    Replay(replay::Args),
+    /// The story of one divergence: operations, kernel-named steps, observations side by side.
+    Explain(explain::Args),
+    /// Shrink a case to the smallest one with the same signature.
+    Minimize(minimize::Args),
+    /// Write a stored case out as a case file, a regression test or a fuzz input.
+    Export(export::Args),
+    /// Bring case files and libFuzzer artifacts into the store.
+    Import(import::Args),
+    /// The cargo fuzz corpus: `cgdiff corpus seed` writes every stored case into it.
+    Corpus {
+        #[command(subcommand)]
+        command: CorpusCommand,
+    },
     /// Measure the engine: model operations per second through the full oracle.
     Bench(bench::Args),
+}
+
+#[derive(Subcommand)]
+pub enum CorpusCommand {
+    /// Write every stored case into fuzz/corpus/differential/ as a starting corpus.
+    Seed(export::SeedArgs),
 }
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
@@ -55,6 +81,14 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(a) => run::run(a),
         Command::Fuzz(a) => fuzz::run(a),
         Command::Cases(a) => cases::run(a),
+        Command::Replay(a) => replay::run(a),
+        Command::Explain(a) => explain::run(a),
+        Command::Minimize(a) => minimize::run(a),
+        Command::Export(a) => export::run(a),
+        Command::Import(a) => import::run(a),
+        Command::Corpus {
+            command: CorpusCommand::Seed(a),
+        } => export::seed(a),
         Command::Bench(a) => bench::run(a),
     }
 }
@@ -85,4 +119,120 @@ pub fn open_store_existing(path: &Path) -> Result<cgdiff_corpus::Store> {
 /// The commit this binary was built from, if the build could tell.
 pub fn git_commit() -> Option<String> {
     Some(env!("CGDIFF_GIT_COMMIT").to_string()).filter(|s| !s.is_empty())
+}
+
+/// A case named on the command line: a stored case id, or a case file.
+pub enum Source {
+    Stored {
+        id: i64,
+        row: Box<cgdiff_corpus::CaseRow>,
+        db: std::path::PathBuf,
+        file: CaseFile,
+    },
+    File {
+        path: std::path::PathBuf,
+        file: CaseFile,
+    },
+}
+
+impl Source {
+    /// A number that is not an existing file names a stored case; anything else is a file.
+    pub fn load(arg: &str, db: &Path) -> Result<Source> {
+        let path = Path::new(arg);
+        match arg.parse::<i64>() {
+            Ok(id) if !path.exists() => {
+                let store = open_store_existing(db)?;
+                let row = store
+                    .case(id)?
+                    .with_context(|| format!("{}: no case with id {id}", db.display()))?;
+                let file = format::parse(&row.text).map_err(|e| {
+                    anyhow::anyhow!("stored case {id} in {} does not parse: {e}", db.display())
+                })?;
+                Ok(Source::Stored {
+                    id,
+                    row: Box::new(row),
+                    db: db.to_path_buf(),
+                    file,
+                })
+            }
+            _ => Ok(Source::File {
+                path: path.to_path_buf(),
+                file: read_case_file(path)?,
+            }),
+        }
+    }
+
+    pub fn case_file(&self) -> &CaseFile {
+        match self {
+            Source::Stored { file, .. } | Source::File { file, .. } => file,
+        }
+    }
+
+    pub fn origin(&self) -> crate::explain::Origin {
+        match self {
+            Source::Stored { id, db, .. } => crate::explain::Origin::Stored {
+                id: *id,
+                db: db.display().to_string(),
+            },
+            Source::File { path, .. } => crate::explain::Origin::File(path.display().to_string()),
+        }
+    }
+
+    /// The verdict the source says to expect: the stored signature, or the file's `expect`.
+    pub fn expected_signature(&self) -> Option<Option<String>> {
+        match self {
+            Source::Stored { row, .. } => Some(Some(row.signature.clone())),
+            Source::File { file, .. } => file.expect.as_ref().map(|e| match e {
+                format::Expect::Agree => None,
+                format::Expect::Diverge(s) => Some(s.clone()),
+            }),
+        }
+    }
+}
+
+/// Stores a finding: the case as found (with its bytes), then its minimised form naming it as
+/// its source. Returns the id of the minimised case.
+pub fn store_finding(
+    store: &mut cgdiff_corpus::Store,
+    run_id: i64,
+    f: &crate::campaign::Finding,
+    found_by: cgdiff_corpus::FoundBy,
+) -> Result<i64> {
+    use cgdiff_corpus::{FoundBy, NewCase};
+    let base = |text: String, case: &cgdiff_engine::Case, bytes, found_by, from| NewCase {
+        text,
+        bytes,
+        signature: f.signature.clone(),
+        classes: f.classes.clone(),
+        rule: f.rule.clone(),
+        first_op: f.first_op.min(case.ops.len().saturating_sub(1) as u32),
+        ops: case.ops.len() as u32,
+        minimised_from: from,
+        found_by,
+        run_id: Some(run_id),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        git_commit: git_commit(),
+    };
+    // The original first, so the minimised case can name it as its source.
+    let original = store.record(&base(
+        cgdiff_engine::format::print(&f.original),
+        &f.original,
+        f.bytes.clone(),
+        found_by,
+        None,
+    ))?;
+    if f.minimised == f.original {
+        return Ok(original.case_id());
+    }
+    let min = cgdiff_engine::oracle::check(&f.minimised);
+    let first_op = min.verdict.divergence().map_or(0, |d| d.op_index as u32);
+    let mut nc = base(
+        cgdiff_engine::format::print(&f.minimised),
+        &f.minimised,
+        None,
+        FoundBy::Minimize,
+        Some(original.case_id()),
+    );
+    nc.first_op = first_op;
+    Ok(store.record(&nc)?.case_id())
 }

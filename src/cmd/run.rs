@@ -31,7 +31,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     } else {
         print!(
             "{}",
-            explain::render_run(&file.case, &report, &a.file.display().to_string())
+            explain::render_run(
+                &file.case,
+                &report,
+                &explain::Origin::File(a.file.display().to_string())
+            )
         );
     }
     Ok(match report.verdict.divergence() {
