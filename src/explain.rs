@@ -267,8 +267,8 @@ fn side_by_side(a: &[String], b: &[String], red: &str, green: &str, off: &str) -
         let (l, r) = (op.old_range(), op.new_range());
         let equal = matches!(op.tag(), similar::DiffTag::Equal);
         for i in 0..l.len().max(r.len()) {
-            let left = (i < l.len()).then(|| a[l.start + i].as_str()).unwrap_or("");
-            let right = (i < r.len()).then(|| b[r.start + i].as_str()).unwrap_or("");
+            let left = a.get(l.start + i).filter(|_| i < l.len()).map_or("", |s| s.as_str());
+            let right = b.get(r.start + i).filter(|_| i < r.len()).map_or("", |s| s.as_str());
             if equal {
                 let _ = writeln!(out, "  {} | {right}", fit(left));
             } else {
