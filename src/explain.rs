@@ -267,8 +267,14 @@ fn side_by_side(a: &[String], b: &[String], red: &str, green: &str, off: &str) -
         let (l, r) = (op.old_range(), op.new_range());
         let equal = matches!(op.tag(), similar::DiffTag::Equal);
         for i in 0..l.len().max(r.len()) {
-            let left = a.get(l.start + i).filter(|_| i < l.len()).map_or("", |s| s.as_str());
-            let right = b.get(r.start + i).filter(|_| i < r.len()).map_or("", |s| s.as_str());
+            let left = a
+                .get(l.start + i)
+                .filter(|_| i < l.len())
+                .map_or("", |s| s.as_str());
+            let right = b
+                .get(r.start + i)
+                .filter(|_| i < r.len())
+                .map_or("", |s| s.as_str());
             if equal {
                 let _ = writeln!(out, "  {} | {right}", fit(left));
             } else {
@@ -277,4 +283,31 @@ fn side_by_side(a: &[String], b: &[String], red: &str, green: &str, off: &str) -
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn reproduce_and_minimize_commands_parse() {
+        for origin in [
+            Origin::File("examples/odd name.case".into()),
+            Origin::Stored {
+                id: 42,
+                db: "/tmp/x.db".into(),
+            },
+        ] {
+            for cmd in origin.commands() {
+                crate::cmd::Cli::try_parse_from(&cmd)
+                    .unwrap_or_else(|e| panic!("{cmd:?} does not parse: {e}"));
+            }
+            let text = repro_lines(&origin);
+            assert!(text.starts_with("Reproduce with: cgdiff "));
+            assert!(text.contains("\nMinimize with:  cgdiff minimize "));
+        }
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+    }
 }
