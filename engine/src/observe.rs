@@ -38,86 +38,6 @@ fn step(h: u64, x: u64) -> u64 {
     (h.rotate_left(23) ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
-/// Fingerprint of a world after an operation that returned `outcome`.
-pub fn fingerprint(w: &World, outcome: Outcome) -> Fingerprint {
-    let mut fp = Fingerprint {
-        result: mix(outcome_code(outcome)),
-        ..Fingerprint::default()
-    };
-    for (pid, t) in w.tasks.iter().enumerate() {
-        if !t.exists() {
-            continue;
-        }
-        let linked = t.cg_list.is_some() as u64;
-        let packed = (pid as u64) << 8 | (t.state as u64) << 1 | linked;
-        fp.placement = fp
-            .placement
-            .wrapping_add(mix(packed ^ w.csets[t.cset as usize].key));
-    }
-    let mut order = 0u64;
-    for c in w.csets.iter().filter(|c| c.live) {
-        let counts = (c.refcount as u64) << 32 | c.tasks.len() as u64;
-        fp.inventory = fp.inventory.wrapping_add(mix(c.key ^ counts));
-        let mut h = c.key;
-        for &p in c.tasks.iter().chain(c.mg_tasks.iter()) {
-            h = step(h, u64::from(p));
-        }
-        order = order.wrapping_add(mix(h));
-    }
-    for (id, cg) in w.cgroups.iter().enumerate() {
-        if cg.removed {
-            continue;
-        }
-        let salt = (id as u64 + 1).wrapping_mul(0xd6e8_feb8_6659_fd93);
-        let mut h = salt;
-        let mut set = 0u64;
-        for &c in &cg.cset_links {
-            let key = w.csets[c as usize].key;
-            set = set.wrapping_add(key);
-            h = step(h, key);
-        }
-        if !cg.cset_links.is_empty() {
-            fp.inventory = fp.inventory.wrapping_add(mix(set ^ salt));
-            order = order.wrapping_add(mix(h));
-        }
-        if cg.attach_in_progress != 0 {
-            fp.controller = fp
-                .controller
-                .wrapping_add(comb(id as u64, cg.attach_in_progress as u64));
-        }
-    }
-    fp.order = order;
-    if let Some((from, to)) = w.charge_move {
-        fp.controller = fp
-            .controller
-            .wrapping_add(comb(u64::from(from) + 1, u64::from(to)));
-    }
-    let mut ordered = 0u64;
-    for e in &w.events {
-        let head = (e.controller as u64) << 8
-            | (e.callback as u64) << 16
-            | u64::from(e.dst) << 24
-            | e.error.map_or(0, |x| x as u64 + 1) << 40;
-        // The taskset as a multiset for `callbacks`, in order for `callback_order`.
-        let mut set = 0u64;
-        let mut h = head;
-        let (a, b) = e.tasks;
-        for &p in &w.event_pids[a as usize..b as usize] {
-            set = set.wrapping_add(mix(u64::from(p)));
-            h = step(h, u64::from(p));
-        }
-        fp.callbacks = fp.callbacks.wrapping_add(mix(head ^ set));
-        ordered = step(ordered, h);
-    }
-    fp.callback_order = ordered;
-    fp.release = w
-        .release_queued
-        .iter()
-        .fold(0, |h, &c| step(h, u64::from(c) + 1));
-    fp.warnings = w.warnings.iter().fold(0, |h, &x| step(h, x as u64 + 1));
-    fp
-}
-
 /// The invariants of model.md §8, one bit each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum Invariant {
@@ -166,25 +86,50 @@ impl Invariant {
     }
 }
 
-/// Checks every invariant; returns the violated ones as [`Invariant::bit`]s. No allocation.
+/// Fingerprint of a world after an operation that returned `outcome`.
+pub fn fingerprint(w: &World, outcome: Outcome) -> Fingerprint {
+    observe(w, outcome).0
+}
+
+/// Checks every invariant; returns the violated ones as [`Invariant::bit`]s.
 pub fn check_invariants(w: &World, outcome: Outcome) -> u8 {
-    let mut bad = 0u8;
+    observe(w, outcome).1
+}
+
+/// One pass over the world: the fingerprint and the violated invariants together, because the
+/// step loop needs both after every operation. No allocation.
+pub fn observe(w: &World, outcome: Outcome) -> (Fingerprint, u8) {
     let n = w.n_hiers();
+    let mut fp = Fingerprint {
+        result: mix(outcome_code(outcome)),
+        ..Fingerprint::default()
+    };
+    let mut bad = 0u8;
     if outcome == Outcome::Hang {
         bad |= Invariant::Bound.bit();
     }
+    // Tasks: placement; linked tasks for the list invariant.
     let mut linked = 0usize;
-    for t in &w.tasks {
+    for (pid, t) in w.tasks.iter().enumerate() {
         match (t.state, t.cg_list) {
+            (TaskState::Absent, None) => continue,
             (TaskState::Live | TaskState::Exiting, Some(_)) => linked += 1,
-            (TaskState::Live | TaskState::Exiting, None) => bad |= Invariant::TaskLists.bit(),
-            (TaskState::Zombie | TaskState::Absent, Some(_)) => bad |= Invariant::TaskLists.bit(),
+            (TaskState::Live | TaskState::Exiting, None)
+            | (TaskState::Zombie | TaskState::Absent, Some(_)) => bad |= Invariant::TaskLists.bit(),
             _ => {}
         }
-        if t.exists() && !w.csets[t.cset as usize].live {
+        if !t.exists() {
+            continue;
+        }
+        let cs = &w.csets[t.cset as usize];
+        if !cs.live {
             bad |= Invariant::Hash.bit();
         }
+        let packed = (pid as u64) << 8 | (t.state as u64) << 1 | t.cg_list.is_some() as u64;
+        fp.placement = fp.placement.wrapping_add(mix(packed ^ cs.key));
     }
+    // css_sets: inventory, list order, refcounts, migration leftovers, tuples.
+    let mut order = 0u64;
     let mut on_lists = 0usize;
     let mut live = 0usize;
     for (id, c) in w.csets.iter().enumerate() {
@@ -192,14 +137,22 @@ pub fn check_invariants(w: &World, outcome: Outcome) -> u8 {
             continue;
         }
         live += 1;
-        if !c.mg_tasks.is_empty() {
-            bad |= Invariant::TaskLists.bit();
-        }
+        let counts = (c.refcount as u64) << 32 | c.tasks.len() as u64;
+        fp.inventory = fp.inventory.wrapping_add(mix(c.key ^ counts));
+        let mut h = c.key;
         for &p in &c.tasks {
+            h = step(h, u64::from(p));
             let t = &w.tasks[p as usize];
             if t.cg_list != Some((id as u16, TaskList::Tasks)) || t.cset as usize != id {
                 bad |= Invariant::TaskLists.bit();
             }
+        }
+        for &p in &c.mg_tasks {
+            h = step(h, u64::from(p));
+        }
+        order = order.wrapping_add(mix(h));
+        if !c.mg_tasks.is_empty() {
+            bad |= Invariant::TaskLists.bit();
         }
         on_lists += c.tasks.len();
         let base = (id as u16 == INIT_CSET) as i32;
@@ -234,9 +187,9 @@ pub fn check_invariants(w: &World, outcome: Outcome) -> u8 {
     if w.lists.iter().any(|l| !l.is_empty()) {
         bad |= Invariant::MigrationState.bit();
     }
-    // Every link of a cgroup names a live set whose tuple has that cgroup, no (set, hierarchy)
-    // pair twice, and as many links as live sets × hierarchies: so the links are exactly the
-    // tuples.
+    // Cgroups: their link lists (as sets and in order), controller state; every link names a
+    // live set whose tuple has that cgroup, no (set, hierarchy) pair twice, and as many links
+    // as live sets × hierarchies: so the links are exactly the tuples.
     let mut links = 0usize;
     let mut seen_small = [0u8; 256];
     let mut seen_big = Vec::new();
@@ -250,24 +203,64 @@ pub fn check_invariants(w: &World, outcome: Outcome) -> u8 {
         links += cg.cset_links.len();
         if cg.attach_in_progress != 0 {
             bad |= Invariant::ControllerRest.bit();
+            fp.controller = fp
+                .controller
+                .wrapping_add(comb(id as u64, cg.attach_in_progress as u64));
         }
+        if cg.cset_links.is_empty() {
+            continue;
+        }
+        let salt = (id as u64 + 1).wrapping_mul(0xd6e8_feb8_6659_fd93);
+        let (mut h, mut set) = (salt, 0u64);
         let hbit = 1u8 << cg.hier;
         for &c in &cg.cset_links {
             let cs = &w.csets[c as usize];
+            set = set.wrapping_add(cs.key);
+            h = step(h, cs.key);
             if !cs.live || cs.cgrps[cg.hier as usize] as usize != id || seen[c as usize] & hbit != 0
             {
                 bad |= Invariant::Links.bit();
             }
             seen[c as usize] |= hbit;
         }
+        fp.inventory = fp.inventory.wrapping_add(mix(set ^ salt));
+        order = order.wrapping_add(mix(h));
     }
     if links != live * n {
         bad |= Invariant::Links.bit();
     }
-    if w.charge_move.is_some() {
+    fp.order = order;
+    if let Some((from, to)) = w.charge_move {
         bad |= Invariant::ControllerRest.bit();
+        fp.controller = fp
+            .controller
+            .wrapping_add(comb(u64::from(from) + 1, u64::from(to)));
     }
-    bad
+    // This operation's callbacks, release notifications and warnings.
+    let mut ordered = 0u64;
+    for e in &w.events {
+        let head = (e.controller as u64) << 8
+            | (e.callback as u64) << 16
+            | u64::from(e.dst) << 24
+            | e.error.map_or(0, |x| x as u64 + 1) << 40;
+        // The taskset as a multiset for `callbacks`, in order for `callback_order`.
+        let mut set = 0u64;
+        let mut h = head;
+        let (a, b) = e.tasks;
+        for &p in &w.event_pids[a as usize..b as usize] {
+            set = set.wrapping_add(mix(u64::from(p)));
+            h = step(h, u64::from(p));
+        }
+        fp.callbacks = fp.callbacks.wrapping_add(mix(head ^ set));
+        ordered = step(ordered, h);
+    }
+    fp.callback_order = ordered;
+    fp.release = w
+        .release_queued
+        .iter()
+        .fold(0, |h, &c| step(h, u64::from(c) + 1));
+    fp.warnings = w.warnings.iter().fold(0, |h, &x| step(h, x as u64 + 1));
+    (fp, bad)
 }
 
 /// A model's observation after an operation, for people: the text `cgdiff run`, `explain`

@@ -5,7 +5,7 @@
 use crate::case::{Case, FaultPlan, OpKind};
 use crate::exec::apply;
 use crate::models::{designs, Design, Outcome};
-use crate::observe::{check_invariants, fingerprint, Fingerprint, Invariant, Snapshot};
+use crate::observe::{fingerprint, observe, Fingerprint, Invariant, Snapshot};
 use crate::rules::{match_rule, Rule, RuleInput};
 use crate::trace::{Coverage, Step};
 use crate::world::World;
@@ -271,14 +271,9 @@ pub fn run_designs(case: &Case, ds: [&dyn Design; 2], opts: RunOptions) -> Repor
                 steps: [render(&worlds[0]), render(&worlds[1])],
             });
         }
-        let fps = [
-            fingerprint(&worlds[0], outcomes[0]),
-            fingerprint(&worlds[1], outcomes[1]),
-        ];
-        let bad = [
-            check_invariants(&worlds[0], outcomes[0]),
-            check_invariants(&worlds[1], outcomes[1]),
-        ];
+        let (fp0, bad0) = observe(&worlds[0], outcomes[0]);
+        let (fp1, bad1) = observe(&worlds[1], outcomes[1]);
+        let (fps, bad) = ([fp0, fp1], [bad0, bad1]);
         let hang = outcomes.contains(&Outcome::Hang);
         if fps[0] != fps[1] || bad != [0, 0] || hang {
             let d = classify(case, index, &worlds, outcomes, fps, prev, bad, opts.detail);
