@@ -170,12 +170,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
         loop {
             match rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(f) => {
-                    if run_sigs.contains(&f.signature) {
-                        continue;
-                    }
+                    // Every worker's first case of a signature is stored (each worker's is
+                    // deterministic); the store keeps the smallest as the signature's best.
                     match store_finding(&mut store, run_id, &f, FoundBy::Campaign) {
                         Ok(case_id) => {
-                            run_sigs.insert(f.signature.clone());
+                            let first_in_run = run_sigs.insert(f.signature.clone());
                             if !a.json {
                                 // Reported only once stored: a killed campaign has every
                                 // case it printed in the database.
@@ -191,6 +190,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
                                 } else {
                                     bar.println(line);
                                 }
+                            }
+                            let smaller = found
+                                .iter()
+                                .position(|x| x.signature == f.signature)
+                                .filter(|&i| found[i].ops > f.minimised.ops.len());
+                            if let Some(i) = smaller {
+                                found.remove(i);
+                            } else if !first_in_run {
+                                continue;
                             }
                             found.push(FoundSig {
                                 new: !known.contains(&f.signature),
