@@ -12,7 +12,8 @@
 //!
 //! The parser checks everything [`Case::validate`] checks, at the token that breaks it, so an
 //! error names the line and column a person has to fix; `validate` still runs afterwards as a
-//! backstop. Columns count characters (a tab is one column), both 1-based.
+//! backstop. Line and column are 1-based; the column is where the offending word starts (or
+//! just past the last word when one is missing), counted in characters, a tab being one.
 
 use crate::case::{
     CanAttachFault, Case, CaseError, CaseOp, CgPath, Controller, Errno, FaultPlan, HierarchySetup,
@@ -64,12 +65,12 @@ struct Tok<'a> {
 }
 
 impl<'a> Tok<'a> {
-    /// Bytes `from..to` of this token as a token of its own, with its own column.
+    /// Bytes `from..to` of this word. It keeps the word's column: an error points at the start
+    /// of the whitespace-separated word, and its message quotes the part that is wrong.
     fn sub(self, from: usize, to: usize) -> Tok<'a> {
-        let head = self.text.get(..from).unwrap_or("");
         Tok {
             text: self.text.get(from..to).unwrap_or(""),
-            col: self.col + head.chars().count(),
+            col: self.col,
         }
     }
 
@@ -80,7 +81,7 @@ impl<'a> Tok<'a> {
             .then(|| self.sub(prefix.len(), self.text.len()))
     }
 
-    /// The parts between `sep`s, each with its column.
+    /// The parts between `sep`s.
     fn split(self, sep: char) -> Vec<Tok<'a>> {
         let mut at = 0;
         let mut out = Vec::new();

@@ -425,7 +425,7 @@ fn error_bad_pid() {
         "pid 99999999999999999999999999 is out of range",
     );
     assert_err(&format!("{H}attach-task-all 1 z\n"), 3, 19, "the TASK pid");
-    assert_err(&format!("{H}migrate-multi h1:/ 2 p:x\n"), 3, 24, "a target");
+    assert_err(&format!("{H}migrate-multi h1:/ 2 p:x\n"), 3, 22, "a target");
     assert_err(
         &format!("{H}migrate-multi h1:/ 2 q:3\n"),
         3,
@@ -461,7 +461,7 @@ fn error_fork_reuses_a_pid() {
 
 #[test]
 fn error_bad_path() {
-    assert_err(&format!("{H}mkdir h1:a\n"), 3, 10, "expected / after h1:");
+    assert_err(&format!("{H}mkdir h1:a\n"), 3, 7, "expected / after h1:");
     assert_err(
         &format!("{H}mkdir /a\n"),
         3,
@@ -471,14 +471,14 @@ fn error_bad_path() {
     assert_err(
         &format!("{H}mkdir h1:/a//b\n"),
         3,
-        13,
+        7,
         "bad path component \"\"",
     );
-    assert_err(&format!("{H}mkdir h1:/a/\n"), 3, 13, "no trailing slash");
+    assert_err(&format!("{H}mkdir h1:/a/\n"), 3, 7, "no trailing slash");
     assert_err(
         &format!("{H}mkdir h1:/a/b$c\n"),
         3,
-        13,
+        7,
         "bad path component \"b$c\" in \"h1:/a/b$c\" (expected [A-Za-z0-9_.-]+",
     );
     assert_err(
@@ -490,12 +490,12 @@ fn error_bad_path() {
     assert_err(
         &format!("{H}mkdir h1:/a/b/c/d/e\n"),
         3,
-        19,
+        7,
         "path \"h1:/a/b/c/d/e\" is deeper than 4 levels",
     );
-    // Columns count characters, not bytes; U+3000 is whitespace.
-    assert_err(&format!("{H}mkdir\u{3000}h1:/ä\n"), 3, 11, "\"ä\"");
-    assert_err(&format!("{H}\tmkdir\th1:/a/\n"), 3, 14, "\"\"");
+    // Columns count characters, not bytes; U+3000 is whitespace; a tab is one column.
+    assert_err(&format!("{H}mkdir\u{3000}h1:/ä\n"), 3, 7, "\"ä\"");
+    assert_err(&format!("{H}\tmkdir\th1:/a/\n"), 3, 8, "\"\"");
     assert_err(
         &format!("{H}transfer-tasks h1:/a\n"),
         3,
@@ -547,13 +547,13 @@ fn error_unknown_hierarchy() {
 #[test]
 fn error_controllers() {
     let (l, c, m) = err("cgdiff-case v1\nhierarchy h1 cpu,cpusett\n");
-    assert_eq!((l, c), (2, 18));
+    assert_eq!((l, c), (2, 14));
     assert_eq!(
         m,
         "unknown controller \"cpusett\" (expected one of cpuset, cpu, cpuacct, memory, freezer, blkio)"
     );
     let (l, c, m) = err("cgdiff-case v1\nhierarchy h1 cpu,memory\nhierarchy h2 freezer,cpu\n");
-    assert_eq!((l, c), (3, 22));
+    assert_eq!((l, c), (3, 14));
     assert!(
         m.starts_with("controller cpu is already bound to h1"),
         "{m}"
@@ -561,13 +561,13 @@ fn error_controllers() {
     assert_err(
         "cgdiff-case v1\nhierarchy h1 cpu,cpu\n",
         2,
-        18,
+        14,
         "already bound to h1",
     );
     assert_err(
         "cgdiff-case v1\nhierarchy h1 cpu,\n",
         2,
-        18,
+        14,
         "unknown controller \"\"",
     );
     assert_err(
@@ -616,19 +616,19 @@ fn error_bad_fault_token() {
     assert_err(
         &format!("{H}migrate-task 2 h1:/ fail-alloc=0\n"),
         3,
-        32,
+        21,
         "expected an allocation index after fail-alloc= (a number 1..=4294967295), got \"0\"",
     );
     assert_err(
         &format!("{H}migrate-task 2 h1:/ fail-alloc=\n"),
         3,
-        32,
+        21,
         "got \"\"",
     );
     assert_err(
         &format!("{H}migrate-task 2 h1:/ fail-alloc=4294967296\n"),
         3,
-        32,
+        21,
         "allocation index",
     );
     assert_err(
@@ -640,25 +640,25 @@ fn error_bad_fault_token() {
     assert_err(
         &format!("{H}migrate-task 2 h1:/ fail-can-attach=freezer:1:EINVAL\n"),
         3,
-        37,
+        21,
         "freezer has no can_attach callback to fail (expected one of cpuset, cpu, memory, blkio)",
     );
     assert_err(
         &format!("{H}migrate-task 2 h1:/ fail-can-attach=cpuset:0:EINVAL\n"),
         3,
-        44,
+        21,
         "expected a call index",
     );
     assert_err(
         &format!("{H}migrate-task 2 h1:/ fail-can-attach=cpuset:1:EWHAT\n"),
         3,
-        46,
+        21,
         "unknown errno \"EWHAT\" (expected one of ENOMEM, EBUSY,",
     );
     assert_err(
         &format!("{H}migrate-task 2 h1:/ fail-can-attach=cpuseet:1:EINVAL\n"),
         3,
-        37,
+        21,
         "unknown controller \"cpuseet\"",
     );
 }
