@@ -9,32 +9,43 @@
 //! fork 1 2
 //! migrate-task 2 h1:/a fail-alloc=2 fail-can-attach=cpuset:1:EINVAL
 //! ```
+//!
+//! The parser checks everything [`Case::validate`] checks, at the token that breaks it, so an
+//! error names the line and column a person has to fix; `validate` still runs afterwards as a
+//! backstop. Line and column are 1-based; the column is where the offending word starts (or
+//! just past the last word when one is missing), counted in characters, a tab being one.
 
 use crate::case::{
     CanAttachFault, Case, CaseError, CaseOp, CgPath, Controller, Errno, FaultPlan, HierarchySetup,
-    Op, OpKind, Pid, Setup, Target, MAX_MOUNTED,
+    Op, OpKind, Pid, Setup, Target, MAX_DEPTH, MAX_MOUNTED, MAX_PID,
 };
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// The version this build reads and writes.
 pub const VERSION: u32 = 1;
 
-/// What a case file may say about the verdict it expects (regression cases use it).
+/// The first word of every case file.
+pub const HEADER_KEYWORD: &str = "cgdiff-case";
+
+/// What a case file may say about the verdict it expects, so a regression case carries its
+/// own oracle answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Expect {
     Agree,
-    /// The exact signature of the first divergence.
+    /// The exact signature of the first divergence (one token, no spaces).
     Diverge(String),
 }
 
-/// A parsed case file.
+/// A parsed case file: the case and, when the file states one, the verdict it expects.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaseFile {
     pub case: Case,
     pub expect: Option<Expect>,
 }
 
-/// Why a case file does not parse: where (1-based line and column) and what.
+/// Why a case file does not parse: where (1-based line and column, columns in characters) and
+/// what was expected, so a person can fix a hand-written case without reading the parser.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}, column {column}: {message}")]
 pub struct ParseError {
@@ -43,21 +54,54 @@ pub struct ParseError {
     pub message: String,
 }
 
-/// A word of a line and the column it starts at.
-#[derive(Clone, Copy)]
+// ---------------------------------------------------------------------------------------------
+// Tokens
+
+/// A word of a line (or a part of one) and the column it starts at.
+#[derive(Clone, Copy, Debug)]
 struct Tok<'a> {
     text: &'a str,
     col: usize,
 }
 
+impl<'a> Tok<'a> {
+    /// Bytes `from..to` of this word. It keeps the word's column: an error points at the start
+    /// of the whitespace-separated word, and its message quotes the part that is wrong.
+    fn sub(self, from: usize, to: usize) -> Tok<'a> {
+        Tok {
+            text: self.text.get(from..to).unwrap_or(""),
+            col: self.col,
+        }
+    }
+
+    /// What follows `prefix`, when the token starts with it.
+    fn after(self, prefix: &str) -> Option<Tok<'a>> {
+        self.text
+            .starts_with(prefix)
+            .then(|| self.sub(prefix.len(), self.text.len()))
+    }
+
+    /// The parts between `sep`s.
+    fn split(self, sep: char) -> Vec<Tok<'a>> {
+        let mut at = 0;
+        let mut out = Vec::new();
+        for part in self.text.split(sep) {
+            out.push(self.sub(at, at + part.len()));
+            at += part.len() + sep.len_utf8();
+        }
+        out
+    }
+}
+
+/// One line, split into words, comments removed.
 struct Line<'a> {
     no: usize,
     toks: Vec<Tok<'a>>,
-    /// Column just past the last token, for "missing argument" errors.
+    /// Column just past the last word, where a missing argument would go.
     end: usize,
 }
 
-impl<'a> Line<'a> {
+impl Line<'_> {
     fn err(&self, col: usize, message: impl Into<String>) -> ParseError {
         ParseError {
             line: self.no,
@@ -65,137 +109,185 @@ impl<'a> Line<'a> {
             message: message.into(),
         }
     }
-
-    fn arg(&self, i: usize, what: &str) -> Result<Tok<'a>, ParseError> {
-        self.toks
-            .get(i)
-            .copied()
-            .ok_or_else(|| self.err(self.end, format!("missing {what}")))
-    }
 }
 
 fn tokenize(no: usize, raw: &str) -> Line<'_> {
-    let content = raw.split('#').next().unwrap_or("");
+    let content = raw.find('#').map_or(raw, |i| &raw[..i]);
     let mut toks = Vec::new();
-    let mut start = None;
+    let mut start: Option<(usize, usize)> = None;
     let mut end = 1;
-    // Columns count characters, 1-based.
     for (ci, (bi, ch)) in content.char_indices().enumerate() {
-        if ch.is_whitespace() {
-            if let Some((sb, sc)) = start.take() {
+        let col = ci + 1;
+        match (ch.is_whitespace(), start) {
+            (true, Some((sb, sc))) => {
                 toks.push(Tok {
                     text: &content[sb..bi],
                     col: sc,
                 });
-                end = ci + 1;
+                start = None;
+                end = col;
             }
-        } else if start.is_none() {
-            start = Some((bi, ci + 1));
+            (false, None) => start = Some((bi, col)),
+            _ => {}
         }
     }
     if let Some((sb, sc)) = start {
-        toks.push(Tok {
-            text: &content[sb..],
-            col: sc,
-        });
-        end = content.chars().count() + 1;
+        let text = &content[sb..];
+        toks.push(Tok { text, col: sc });
+        end = sc + text.chars().count();
     }
     Line { no, toks, end }
 }
 
-fn pid(l: &Line, t: Tok) -> Result<Pid, ParseError> {
-    t.text
-        .parse::<Pid>()
-        .map_err(|_| l.err(t.col, format!("expected a pid, got {:?}", t.text)))
+/// The words of a line after its keyword, consumed left to right.
+struct Args<'l, 'a> {
+    line: &'l Line<'a>,
+    next: usize,
 }
 
-fn path(l: &Line, t: Tok) -> Result<CgPath, ParseError> {
-    let bad = |why: &str| l.err(t.col, format!("bad cgroup path {:?}: {why}", t.text));
-    let (h, rest) = t
-        .text
-        .split_once(':')
-        .ok_or_else(|| bad("expected hN:/path"))?;
-    let hier = h
-        .strip_prefix('h')
-        .and_then(|n| n.parse::<u8>().ok())
-        .filter(|&n| n as usize <= MAX_MOUNTED)
-        .ok_or_else(|| bad("hierarchy must be h0 to h3"))?;
-    let rest = rest
-        .strip_prefix('/')
-        .ok_or_else(|| bad("the path must start with /"))?;
-    let mut parts = Vec::new();
-    if !rest.is_empty() {
-        for p in rest.split('/') {
-            let ok = !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-            if !ok {
-                return Err(bad("components are [A-Za-z0-9_.-]+"));
-            }
-            parts.push(p.to_string());
+impl<'l, 'a> Args<'l, 'a> {
+    fn new(line: &'l Line<'a>) -> Self {
+        Args { line, next: 1 }
+    }
+
+    fn peek(&self) -> Option<Tok<'a>> {
+        self.line.toks.get(self.next).copied()
+    }
+
+    /// The next word; `what` names it in the "missing" error.
+    fn take(&mut self, what: &str) -> Result<Tok<'a>, ParseError> {
+        let t = self
+            .peek()
+            .ok_or_else(|| self.line.err(self.line.end, format!("missing {what}")))?;
+        self.next += 1;
+        Ok(t)
+    }
+
+    fn rest(&self) -> &'l [Tok<'a>] {
+        self.line.toks.get(self.next..).unwrap_or(&[])
+    }
+
+    /// Errs on the first word left over.
+    fn finish(&self) -> Result<(), ParseError> {
+        match self.peek() {
+            None => Ok(()),
+            Some(t) => Err(self.line.err(
+                t.col,
+                format!("unexpected {:?} (expected the end of the line)", t.text),
+            )),
         }
     }
-    Ok(CgPath { hier, parts })
 }
 
-fn hier_name(l: &Line, t: Tok) -> Result<u8, ParseError> {
-    t.text
-        .strip_prefix('h')
-        .and_then(|n| n.parse::<u8>().ok())
-        .filter(|&n| n as usize <= MAX_MOUNTED)
-        .ok_or_else(|| {
-            l.err(
-                t.col,
-                format!("expected a hierarchy h0..h3, got {:?}", t.text),
-            )
-        })
+// ---------------------------------------------------------------------------------------------
+// Words
+
+/// A decimal number of ASCII digits only (no sign), saturating: huge numbers stay comparable
+/// and never overflow.
+fn digits(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(s.bytes().fold(0u64, |n, b| {
+        n.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+    }))
 }
 
-fn controller(l: &Line, t: Tok, text: &str) -> Result<Controller, ParseError> {
-    Controller::from_name(text).ok_or_else(|| {
+fn names<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> String {
+    all.iter().map(|&x| name(x)).collect::<Vec<_>>().join(", ")
+}
+
+fn controller(l: &Line, t: Tok) -> Result<Controller, ParseError> {
+    Controller::from_name(t.text).ok_or_else(|| {
         l.err(
             t.col,
             format!(
-                "unknown controller {text:?} (expected one of cpuset, cpu, cpuacct, memory, freezer, blkio)"
+                "unknown controller {:?} (expected one of {})",
+                t.text,
+                names(&Controller::ALL, Controller::name)
             ),
         )
     })
 }
 
-fn number(l: &Line, t: Tok, text: &str, what: &str) -> Result<u32, ParseError> {
-    text.parse::<u32>()
-        .map_err(|_| l.err(t.col, format!("expected {what}, got {text:?}")))
+fn errno(l: &Line, t: Tok) -> Result<Errno, ParseError> {
+    Errno::from_name(t.text).ok_or_else(|| {
+        l.err(
+            t.col,
+            format!(
+                "unknown errno {:?} (expected one of {})",
+                t.text,
+                names(&Errno::ALL, Errno::name)
+            ),
+        )
+    })
 }
 
-/// Parses the fault tokens after an operation's arguments.
+/// A pid: 1 to [`MAX_PID`]. `what` describes the word the operation wanted there.
+fn pid(l: &Line, t: Tok, what: &str) -> Result<Pid, ParseError> {
+    let n =
+        digits(t.text).ok_or_else(|| l.err(t.col, format!("expected {what}, got {:?}", t.text)))?;
+    if n == 0 || n > u64::from(MAX_PID) {
+        return Err(l.err(
+            t.col,
+            format!("pid {} is out of range (expected 1..={MAX_PID})", t.text),
+        ));
+    }
+    Ok(n as Pid)
+}
+
+/// How a pid argument is described in errors: its role and the range.
+fn pid_what(name: &str) -> String {
+    format!("{name} (a number 1..={MAX_PID})")
+}
+
+/// A 1-based fault index (`fail-alloc=N`, the K of `fail-can-attach`).
+fn fault_index(l: &Line, t: Tok, what: &str) -> Result<u32, ParseError> {
+    match digits(t.text) {
+        Some(n) if n >= 1 && n <= u64::from(u32::MAX) => Ok(n as u32),
+        _ => Err(l.err(
+            t.col,
+            format!(
+                "expected {what} (a number 1..={}), got {:?}",
+                u32::MAX,
+                t.text
+            ),
+        )),
+    }
+}
+
+fn valid_component(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// The fault tokens after an operation's arguments, in any order, each at most once.
 fn faults(l: &Line, toks: &[Tok]) -> Result<FaultPlan, ParseError> {
     let mut f = FaultPlan::default();
     for &t in toks {
-        if let Some(v) = t.text.strip_prefix("fail-alloc=") {
+        let twice = |name: &str| {
+            l.err(
+                t.col,
+                format!("{name} given twice (each fault token may appear once per operation)"),
+            )
+        };
+        if let Some(v) = t.after("fail-alloc=") {
             if f.alloc.is_some() {
-                return Err(l.err(t.col, "fail-alloc given twice"));
+                return Err(twice("fail-alloc"));
             }
-            f.alloc = Some(number(l, t, v, "an allocation index")?);
-        } else if let Some(v) = t.text.strip_prefix("fail-can-attach=") {
+            f.alloc = Some(fault_index(l, v, "an allocation index after fail-alloc=")?);
+        } else if let Some(v) = t.after("fail-can-attach=") {
             if f.can_attach.is_some() {
-                return Err(l.err(t.col, "fail-can-attach given twice"));
+                return Err(twice("fail-can-attach"));
             }
-            let parts: Vec<&str> = v.split(':').collect();
-            let [c, k, e] = parts[..] else {
-                return Err(l.err(t.col, "expected fail-can-attach=CONTROLLER:K:ERRNO"));
-            };
-            let errno =
-                Errno::from_name(e).ok_or_else(|| l.err(t.col, format!("unknown errno {e:?}")))?;
-            f.can_attach = Some(CanAttachFault {
-                controller: controller(l, t, c)?,
-                nth: number(l, t, k, "a call index")?,
-                errno,
-            });
+            f.can_attach = Some(can_attach_fault(l, t, v)?);
         } else {
             return Err(l.err(
                 t.col,
                 format!(
-                    "unexpected {:?} (expected fail-alloc=N or fail-can-attach=CONTROLLER:K:ERRNO)",
+                    "unexpected {:?} (expected a fault token fail-alloc=N or \
+                     fail-can-attach=CONTROLLER:K:ERRNO, or the end of the line)",
                     t.text
                 ),
             ));
@@ -204,275 +296,514 @@ fn faults(l: &Line, toks: &[Tok]) -> Result<FaultPlan, ParseError> {
     Ok(f)
 }
 
-/// Parses one operation line; `first` is its keyword.
-fn op(l: &Line, kind: OpKind) -> Result<CaseOp, ParseError> {
-    let a = |i: usize, what: &str| l.arg(i, what);
-    let (op, used) = match kind {
-        OpKind::Fork | OpKind::Thread => (
-            Op::Fork {
-                parent: pid(l, a(1, "parent pid")?)?,
-                child: pid(l, a(2, "child pid")?)?,
-                thread: kind == OpKind::Thread,
-            },
-            3,
-        ),
-        OpKind::ExitBegin => (
-            Op::ExitBegin {
-                pid: pid(l, a(1, "pid")?)?,
-            },
-            2,
-        ),
-        OpKind::ExitFinish => (
-            Op::ExitFinish {
-                pid: pid(l, a(1, "pid")?)?,
-            },
-            2,
-        ),
-        OpKind::Mkdir => (
-            Op::Mkdir {
-                path: path(l, a(1, "path")?)?,
-            },
-            2,
-        ),
-        OpKind::Rmdir => (
-            Op::Rmdir {
-                path: path(l, a(1, "path")?)?,
-            },
-            2,
-        ),
-        OpKind::AddController => {
-            let t = a(1, "controller")?;
-            (
-                Op::AddController {
-                    controller: controller(l, t, t.text)?,
-                    hier: hier_name(l, a(2, "hierarchy")?)?,
-                },
-                3,
-            )
-        }
-        OpKind::MigrateTask => (
-            Op::MigrateTask {
-                pid: pid(l, a(1, "pid")?)?,
-                dst: path(l, a(2, "destination path")?)?,
-            },
-            3,
-        ),
-        OpKind::MigrateProcess => (
-            Op::MigrateProcess {
-                pid: pid(l, a(1, "pid")?)?,
-                dst: path(l, a(2, "destination path")?)?,
-            },
-            3,
-        ),
-        OpKind::MigrateMulti => {
-            let dst = path(l, a(1, "destination path")?)?;
-            let mut targets = Vec::new();
-            let mut i = 2;
-            while let Some(&t) = l.toks.get(i) {
-                if t.text.starts_with("fail-") {
-                    break;
-                }
-                let (process, p) = match t.text.strip_prefix("p:") {
-                    Some(rest) => (
-                        true,
-                        Tok {
-                            text: rest,
-                            col: t.col + 2,
-                        },
-                    ),
-                    None => (false, t),
-                };
-                targets.push(Target {
-                    pid: pid(l, p)?,
-                    process,
-                });
-                i += 1;
-            }
-            if targets.is_empty() {
-                return Err(l.err(l.end, "missing targets (pids, p:PID for a whole process)"));
-            }
-            (Op::MigrateMulti { dst, targets }, i)
-        }
-        OpKind::TransferTasks => (
-            Op::TransferTasks {
-                from: path(l, a(1, "from path")?)?,
-                to: path(l, a(2, "to path")?)?,
-            },
-            3,
-        ),
-        OpKind::AttachTaskAll => (
-            Op::AttachTaskAll {
-                from: pid(l, a(1, "from pid")?)?,
-                pid: pid(l, a(2, "pid")?)?,
-            },
-            3,
-        ),
+/// `CONTROLLER:K:ERRNO`, the value of a `fail-can-attach=` token `whole`.
+fn can_attach_fault(l: &Line, whole: Tok, v: Tok) -> Result<CanAttachFault, ParseError> {
+    let [c, k, e] = v.split(':')[..] else {
+        return Err(l.err(
+            whole.col,
+            format!(
+                "expected fail-can-attach=CONTROLLER:K:ERRNO (e.g. fail-can-attach=cpuset:1:EINVAL), got {:?}",
+                whole.text
+            ),
+        ));
     };
-    Ok(CaseOp {
-        op,
-        faults: faults(l, &l.toks[used.min(l.toks.len())..])?,
+    let controller = controller(l, c)?;
+    if !controller.has_can_attach() {
+        let able: Vec<Controller> = Controller::ALL
+            .into_iter()
+            .filter(|c| c.has_can_attach())
+            .collect();
+        return Err(l.err(
+            c.col,
+            format!(
+                "{} has no can_attach callback to fail (expected one of {})",
+                c.text,
+                names(&able, Controller::name)
+            ),
+        ));
+    }
+    Ok(CanAttachFault {
+        controller,
+        nth: fault_index(l, k, "a call index")?,
+        errno: errno(l, e)?,
     })
 }
 
-/// Parses a case file. Never panics; errors say where and what.
-pub fn parse(text: &str) -> Result<CaseFile, ParseError> {
-    let mut header = false;
-    let mut expect = None;
-    let mut hierarchies: Vec<HierarchySetup> = Vec::new();
-    let mut hier_lines = Vec::new();
-    let mut ops = Vec::new();
-    let mut op_lines = Vec::new();
-    let mut last_line = 0;
-    for (i, raw) in text.lines().enumerate() {
-        let l = tokenize(i + 1, raw.strip_suffix('\r').unwrap_or(raw));
-        last_line = i + 1;
-        let Some(&first) = l.toks.first() else {
-            continue;
-        };
-        if !header {
-            let version = (first.text == "cgdiff-case")
-                .then(|| l.toks.get(1))
-                .flatten()
-                .and_then(|t| t.text.strip_prefix('v'))
-                .and_then(|v| v.parse::<u32>().ok());
-            match version {
-                Some(VERSION) if l.toks.len() == 2 => header = true,
-                Some(v) if l.toks.len() == 2 => {
-                    return Err(l.err(
-                        l.toks[1].col,
-                        format!(
-                            "unsupported case format version {v} (this cgdiff reads v{VERSION})"
-                        ),
-                    ))
-                }
-                _ => {
-                    return Err(l.err(
-                        first.col,
-                        "expected the header `cgdiff-case v1` before anything else",
-                    ))
-                }
-            }
-            continue;
-        }
-        match first.text {
-            "expect" => {
-                if expect.is_some() || !hierarchies.is_empty() || !ops.is_empty() {
-                    return Err(l.err(
-                        first.col,
-                        "`expect` may appear once, right after the header",
-                    ));
-                }
-                let what = l.arg(1, "`agree` or `diverge SIGNATURE`")?;
-                expect = Some(match what.text {
-                    "agree" if l.toks.len() == 2 => Expect::Agree,
-                    "diverge" if l.toks.len() == 3 => Expect::Diverge(l.toks[2].text.to_string()),
-                    _ => {
-                        return Err(l.err(
-                            what.col,
-                            "expected `expect agree` or `expect diverge SIGNATURE`",
-                        ))
-                    }
-                });
-            }
-            "hierarchy" => {
-                if !ops.is_empty() {
-                    return Err(l.err(first.col, "hierarchies must come before operations"));
-                }
-                let name = l.arg(1, "hierarchy name")?;
-                let want = format!("h{}", hierarchies.len() + 1);
-                if name.text != want {
-                    return Err(l.err(
-                        name.col,
-                        format!("expected {want} (hierarchies are declared h1, h2, h3 in order)"),
-                    ));
-                }
-                if hierarchies.len() == MAX_MOUNTED {
-                    return Err(l.err(name.col, "at most 3 mounted hierarchies"));
-                }
-                let list = l.arg(2, "controller list (comma-separated, or -)")?;
-                let mut controllers = Vec::new();
-                if list.text != "-" {
-                    for c in list.text.split(',') {
-                        controllers.push(controller(&l, list, c)?);
-                    }
-                }
-                let notify = match l.toks.get(3) {
-                    None => false,
-                    Some(t) if t.text == "notify" && l.toks.len() == 4 => true,
-                    Some(t) => {
-                        return Err(l.err(
-                            t.col,
-                            format!("unexpected {:?} (expected `notify` or nothing)", t.text),
-                        ))
-                    }
-                };
-                hierarchies.push(HierarchySetup {
-                    controllers,
-                    notify_on_release: notify,
-                });
-                hier_lines.push(l.no);
-            }
-            word => {
-                let Some(kind) = OpKind::from_name(word) else {
-                    return Err(l.err(first.col, format!("unknown operation {word:?}")));
-                };
-                ops.push(op(&l, kind)?);
-                op_lines.push(l.no);
-            }
-        }
-    }
-    if !header {
-        return Err(ParseError {
-            line: last_line.max(1),
-            column: 1,
-            message: "empty case file: expected the header `cgdiff-case v1`".into(),
-        });
-    }
-    if hierarchies.is_empty() {
-        return Err(ParseError {
-            line: last_line.max(1),
-            column: 1,
-            message: "no hierarchy declared (at least `hierarchy h1 -`)".into(),
-        });
-    }
-    let case = Case {
-        setup: Setup { hierarchies },
-        ops,
-    };
-    case.validate().map_err(|e| {
-        let line = match &e {
-            CaseError::HierarchyCount(_) | CaseError::DuplicateController(_) => {
-                hier_lines.last().copied().unwrap_or(1)
-            }
-            CaseError::PidRange { index, .. }
-            | CaseError::PidReused { index, .. }
-            | CaseError::UnknownHierarchy { index, .. }
-            | CaseError::PathDepth { index, .. }
-            | CaseError::NoCanAttach { index, .. }
-            | CaseError::FaultIndex { index }
-            | CaseError::NoTargets { index } => op_lines.get(*index).copied().unwrap_or(1),
-        };
-        ParseError {
-            line,
-            column: 1,
-            message: e.to_string(),
-        }
-    })?;
-    Ok(CaseFile { case, expect })
+// ---------------------------------------------------------------------------------------------
+// The parser
+
+/// What the lines read so far have declared; each line is checked against it.
+struct Parser {
+    header: bool,
+    expect: Option<Expect>,
+    hierarchies: Vec<HierarchySetup>,
+    /// Line of each hierarchy declaration.
+    hier_lines: Vec<usize>,
+    /// Per controller (by id): the hierarchy that binds it.
+    bound: [Option<u8>; Controller::ALL.len()],
+    ops: Vec<CaseOp>,
+    /// Line and column of each operation's keyword.
+    op_pos: Vec<(usize, usize)>,
+    /// The line of the fork that created each pid (0 for pid 1, which exists from the start).
+    created: HashMap<Pid, usize>,
 }
 
-/// The canonical text of a case (header, hierarchies, one operation per line).
+impl Parser {
+    fn new() -> Self {
+        Parser {
+            header: false,
+            expect: None,
+            hierarchies: Vec::new(),
+            hier_lines: Vec::new(),
+            bound: [None; Controller::ALL.len()],
+            ops: Vec::new(),
+            op_pos: Vec::new(),
+            created: HashMap::from([(1, 0)]),
+        }
+    }
+
+    fn line(&mut self, l: &Line) -> Result<(), ParseError> {
+        let Some(&first) = l.toks.first() else {
+            return Ok(());
+        };
+        if !self.header {
+            return self.header_line(l, first);
+        }
+        match first.text {
+            HEADER_KEYWORD => Err(l.err(first.col, "a second header line (it may appear once)")),
+            "expect" => self.expect_line(l, first),
+            "hierarchy" => self.hierarchy_line(l, first),
+            word => self.op_line(l, first, word),
+        }
+    }
+
+    fn header_line(&mut self, l: &Line, first: Tok) -> Result<(), ParseError> {
+        if first.text != HEADER_KEYWORD {
+            return Err(l.err(
+                first.col,
+                format!(
+                    "expected the header `{HEADER_KEYWORD} v{VERSION}` before anything else, got {:?}",
+                    first.text
+                ),
+            ));
+        }
+        let mut a = Args::new(l);
+        let v = a.take(&format!(
+            "format version (expected `{HEADER_KEYWORD} v{VERSION}`)"
+        ))?;
+        let Some(n) = v.after("v").and_then(|d| digits(d.text)) else {
+            return Err(l.err(
+                v.col,
+                format!(
+                    "expected a format version like v{VERSION}, got {:?}",
+                    v.text
+                ),
+            ));
+        };
+        if n != u64::from(VERSION) {
+            let shown = v.text.get(1..).unwrap_or("");
+            return Err(l.err(
+                v.col,
+                format!("unsupported case format version {shown} (this cgdiff reads v{VERSION})"),
+            ));
+        }
+        a.finish()?;
+        self.header = true;
+        Ok(())
+    }
+
+    fn expect_line(&mut self, l: &Line, first: Tok) -> Result<(), ParseError> {
+        if self.expect.is_some() {
+            return Err(l.err(first.col, "a second `expect` line (at most one is allowed)"));
+        }
+        if !self.hierarchies.is_empty() {
+            return Err(l.err(
+                first.col,
+                "`expect` must come before the hierarchy lines (right after the header)",
+            ));
+        }
+        let mut a = Args::new(l);
+        let what = a.take("`agree` or `diverge SIGNATURE` after `expect`")?;
+        self.expect = Some(match what.text {
+            "agree" => Expect::Agree,
+            "diverge" => Expect::Diverge(a.take("signature after `expect diverge`")?.text.into()),
+            other => {
+                return Err(l.err(
+                    what.col,
+                    format!(
+                        "expected `agree` or `diverge SIGNATURE` after `expect`, got {other:?}"
+                    ),
+                ))
+            }
+        });
+        a.finish()
+    }
+
+    fn hierarchy_line(&mut self, l: &Line, first: Tok) -> Result<(), ParseError> {
+        if !self.ops.is_empty() {
+            return Err(l.err(first.col, "hierarchy lines must come before the operations"));
+        }
+        let mut a = Args::new(l);
+        let name = a.take("hierarchy name (h1, h2 or h3)")?;
+        if self.hierarchies.len() == MAX_MOUNTED {
+            return Err(l.err(
+                name.col,
+                format!("too many hierarchies (at most {MAX_MOUNTED}: h1, h2, h3)"),
+            ));
+        }
+        let want = format!("h{}", self.hierarchies.len() + 1);
+        if name.text != want {
+            return Err(l.err(
+                name.col,
+                format!(
+                    "expected {want}, got {:?} (hierarchies are declared in order h1, h2, h3)",
+                    name.text
+                ),
+            ));
+        }
+        let list = a.take("controller list (comma-separated, or - for none)")?;
+        let controllers = self.controller_list(l, list)?;
+        let notify_on_release = self.notify_word(l, &mut a)?;
+        self.hierarchies.push(HierarchySetup {
+            controllers,
+            notify_on_release,
+        });
+        self.hier_lines.push(l.no);
+        Ok(())
+    }
+
+    /// `-` or `c1,c2,...`, each controller bound to one hierarchy only.
+    fn controller_list(&mut self, l: &Line, list: Tok) -> Result<Vec<Controller>, ParseError> {
+        if list.text == "-" {
+            return Ok(Vec::new());
+        }
+        let hier = self.hierarchies.len() as u8 + 1;
+        let mut out = Vec::new();
+        for t in list.split(',') {
+            let c = controller(l, t)?;
+            if let Some(h) = self.bound[c as usize] {
+                return Err(l.err(
+                    t.col,
+                    format!(
+                        "controller {} is already bound to h{h} (a controller is bound to one hierarchy at most)",
+                        c.name()
+                    ),
+                ));
+            }
+            self.bound[c as usize] = Some(hier);
+            out.push(c);
+        }
+        Ok(out)
+    }
+
+    fn notify_word(&self, l: &Line, a: &mut Args) -> Result<bool, ParseError> {
+        let Some(t) = a.peek() else {
+            return Ok(false);
+        };
+        if t.text != "notify" {
+            return Err(l.err(
+                t.col,
+                format!(
+                    "unexpected {:?} (expected `notify` or the end of the line)",
+                    t.text
+                ),
+            ));
+        }
+        a.take("notify")?;
+        a.finish()?;
+        Ok(true)
+    }
+
+    fn op_line(&mut self, l: &Line, first: Tok, word: &str) -> Result<(), ParseError> {
+        let Some(kind) = OpKind::from_name(word) else {
+            return Err(l.err(
+                first.col,
+                format!(
+                    "unknown operation {word:?} (expected one of {})",
+                    names(&OpKind::ALL, OpKind::name)
+                ),
+            ));
+        };
+        if self.hierarchies.is_empty() {
+            return Err(l.err(
+                first.col,
+                "operation before any hierarchy line (declare at least `hierarchy h1 -` first)",
+            ));
+        }
+        let mut a = Args::new(l);
+        let op = self.op_args(l, kind, &mut a)?;
+        let faults = faults(l, a.rest())?;
+        self.ops.push(CaseOp { op, faults });
+        self.op_pos.push((l.no, first.col));
+        Ok(())
+    }
+
+    fn op_args(&mut self, l: &Line, kind: OpKind, a: &mut Args) -> Result<Op, ParseError> {
+        let pid1 = |a: &mut Args, name: &str| {
+            let what = pid_what(name);
+            pid(l, a.take(&what)?, &what)
+        };
+        Ok(match kind {
+            OpKind::Fork | OpKind::Thread => self.fork(l, a, kind == OpKind::Thread)?,
+            OpKind::ExitBegin => Op::ExitBegin {
+                pid: pid1(a, "a pid")?,
+            },
+            OpKind::ExitFinish => Op::ExitFinish {
+                pid: pid1(a, "a pid")?,
+            },
+            OpKind::Mkdir => Op::Mkdir {
+                path: self.path(l, a.take("a cgroup path")?)?,
+            },
+            OpKind::Rmdir => Op::Rmdir {
+                path: self.path(l, a.take("a cgroup path")?)?,
+            },
+            OpKind::AddController => Op::AddController {
+                controller: controller(l, a.take("a controller")?)?,
+                hier: self.hier_ref(l, a.take("a hierarchy hN")?)?,
+            },
+            OpKind::MigrateTask => Op::MigrateTask {
+                pid: pid1(a, "a pid")?,
+                dst: self.path(l, a.take("a destination cgroup path")?)?,
+            },
+            OpKind::MigrateProcess => Op::MigrateProcess {
+                pid: pid1(a, "a pid")?,
+                dst: self.path(l, a.take("a destination cgroup path")?)?,
+            },
+            OpKind::MigrateMulti => self.migrate_multi(l, a)?,
+            OpKind::TransferTasks => Op::TransferTasks {
+                from: self.path(l, a.take("the FROM cgroup path")?)?,
+                to: self.path(l, a.take("the TO cgroup path")?)?,
+            },
+            OpKind::AttachTaskAll => Op::AttachTaskAll {
+                from: pid1(a, "the FROM_TASK pid")?,
+                pid: pid1(a, "the TASK pid")?,
+            },
+        })
+    }
+
+    /// `fork`/`thread PARENT CHILD`: CHILD is a pid no fork has created before.
+    fn fork(&mut self, l: &Line, a: &mut Args, thread: bool) -> Result<Op, ParseError> {
+        let (pw, cw) = (pid_what("the parent pid"), pid_what("the child pid"));
+        let parent = pid(l, a.take(&pw)?, &pw)?;
+        let t = a.take(&cw)?;
+        let child = pid(l, t, &cw)?;
+        if let Some(&by) = self.created.get(&child) {
+            let origin = match by {
+                0 => "it exists from the start".to_string(),
+                n => format!("the fork on line {n} created it"),
+            };
+            return Err(l.err(
+                t.col,
+                format!("fork names pid {child}, which already exists: {origin} (expected a new pid; pids are never reused)"),
+            ));
+        }
+        self.created.insert(child, l.no);
+        Ok(Op::Fork {
+            parent,
+            child,
+            thread,
+        })
+    }
+
+    /// `migrate-multi DST TARGET...`: a TARGET is a pid (the task) or `p:PID` (its process).
+    fn migrate_multi(&self, l: &Line, a: &mut Args) -> Result<Op, ParseError> {
+        let dst = self.path(l, a.take("a destination cgroup path")?)?;
+        let what = &format!("a target (a pid 1..={MAX_PID}, or p:PID for a whole process)");
+        let mut targets = Vec::new();
+        while let Some(t) = a.peek().filter(|t| !t.text.starts_with("fail-")) {
+            a.take(what)?;
+            let (process, p) = t.after("p:").map_or((false, t), |p| (true, p));
+            targets.push(Target {
+                pid: pid(l, p, what)?,
+                process,
+            });
+        }
+        if targets.is_empty() {
+            let col = a.peek().map_or(l.end, |t| t.col);
+            return Err(l.err(
+                col,
+                format!("missing {what}: migrate-multi needs at least one"),
+            ));
+        }
+        Ok(Op::MigrateMulti { dst, targets })
+    }
+
+    /// `hN`: h0 (the default hierarchy) or a declared one.
+    fn hier_ref(&self, l: &Line, t: Tok) -> Result<u8, ParseError> {
+        let n = self.hierarchies.len();
+        // Built only for an error message.
+        let expected = || {
+            (0..=n)
+                .map(|h| format!("h{h}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let Some(h) = t.after("h").and_then(|d| digits(d.text)) else {
+            return Err(l.err(
+                t.col,
+                format!(
+                    "expected a hierarchy (one of {}), got {:?}",
+                    expected(),
+                    t.text
+                ),
+            ));
+        };
+        if h > n as u64 {
+            return Err(l.err(
+                t.col,
+                format!(
+                    "unknown hierarchy {} (expected one of {}: h0 is the default hierarchy, the others are declared by hierarchy lines)",
+                    t.text,
+                    expected()
+                ),
+            ));
+        }
+        Ok(h as u8)
+    }
+
+    /// `hN:/` or `hN:/a/b`, at most [`MAX_DEPTH`] components.
+    fn path(&self, l: &Line, t: Tok) -> Result<CgPath, ParseError> {
+        let Some(colon) = t.text.find(':') else {
+            return Err(l.err(
+                t.col,
+                format!(
+                    "expected a cgroup path hN:/PATH (e.g. h1:/a/b), got {:?}",
+                    t.text
+                ),
+            ));
+        };
+        let hier = self.hier_ref(l, t.sub(0, colon))?;
+        let rest = t.sub(colon + 1, t.text.len());
+        let Some(body) = rest.after("/") else {
+            return Err(l.err(
+                rest.col,
+                format!(
+                    "expected / after h{hier}: (paths are absolute, e.g. h{hier}:/ or h{hier}:/a/b), got {:?}",
+                    rest.text
+                ),
+            ));
+        };
+        let mut parts = Vec::new();
+        if body.text.is_empty() {
+            return Ok(CgPath { hier, parts });
+        }
+        for c in body.split('/') {
+            if !valid_component(c.text) {
+                return Err(l.err(
+                    c.col,
+                    format!(
+                        "bad path component {:?} in {:?} (expected [A-Za-z0-9_.-]+ between single slashes, no trailing slash)",
+                        c.text, t.text
+                    ),
+                ));
+            }
+            if parts.len() == MAX_DEPTH {
+                return Err(l.err(
+                    c.col,
+                    format!("path {:?} is deeper than {MAX_DEPTH} levels", t.text),
+                ));
+            }
+            parts.push(c.text.to_string());
+        }
+        Ok(CgPath { hier, parts })
+    }
+
+    /// The end of the file: what must have been declared, then [`Case::validate`].
+    fn finish(self, last_line: usize) -> Result<CaseFile, ParseError> {
+        let at_end = |message: String| ParseError {
+            line: last_line.max(1),
+            column: 1,
+            message,
+        };
+        if !self.header {
+            return Err(at_end(format!(
+                "no header (expected `{HEADER_KEYWORD} v{VERSION}` as the first line that is not blank or a comment)"
+            )));
+        }
+        if self.hierarchies.is_empty() {
+            return Err(at_end(
+                "no hierarchy declared (expected at least one line `hierarchy h1 CONTROLLERS`, e.g. `hierarchy h1 -`)".into(),
+            ));
+        }
+        let case = Case {
+            setup: Setup {
+                hierarchies: self.hierarchies,
+            },
+            ops: self.ops,
+        };
+        if let Err(e) = case.validate() {
+            return Err(locate(&e, &self.hier_lines, &self.op_pos));
+        }
+        Ok(CaseFile {
+            case,
+            expect: self.expect,
+        })
+    }
+}
+
+/// A [`CaseError`] the parser's own checks let through, placed at its operation's keyword (or
+/// the hierarchy lines for setup errors), with the "operation N:" prefix dropped: the line
+/// number says which operation.
+fn locate(e: &CaseError, hier_lines: &[usize], op_pos: &[(usize, usize)]) -> ParseError {
+    let index = match e {
+        CaseError::HierarchyCount(_) | CaseError::DuplicateController(_) => None,
+        CaseError::PidRange { index, .. }
+        | CaseError::PidReused { index, .. }
+        | CaseError::UnknownHierarchy { index, .. }
+        | CaseError::PathDepth { index, .. }
+        | CaseError::NoCanAttach { index, .. }
+        | CaseError::FaultIndex { index }
+        | CaseError::NoTargets { index } => Some(*index),
+    };
+    let (line, column) = match index {
+        Some(i) => op_pos.get(i).copied().unwrap_or((1, 1)),
+        None => (hier_lines.last().copied().unwrap_or(1), 1),
+    };
+    let text = e.to_string();
+    let message = match index {
+        Some(i) => text
+            .strip_prefix(&format!("operation {i}: "))
+            .unwrap_or(&text)
+            .to_string(),
+        None => text,
+    };
+    ParseError {
+        line,
+        column,
+        message,
+    }
+}
+
+/// Parses a case file. Never panics, whatever the input; an error gives the line and column
+/// of the offending word and what was expected there. A leading byte order mark, CRLF line
+/// endings and tabs are accepted.
+pub fn parse(text: &str) -> Result<CaseFile, ParseError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut parser = Parser::new();
+    let mut last_line = 0;
+    for (i, raw) in text.lines().enumerate() {
+        last_line = i + 1;
+        parser.line(&tokenize(last_line, raw))?;
+    }
+    parser.finish(last_line)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Printing
+
+/// The canonical text of a case: header, hierarchies, one operation per line, single spaces,
+/// no comments. Canonical so that stored cases compare and diff as text.
 pub fn print(case: &Case) -> String {
-    let mut out = format!("cgdiff-case v{VERSION}\n");
+    let mut out = format!("{HEADER_KEYWORD} v{VERSION}\n");
     print_body(case, &mut out);
     out
 }
 
-/// The canonical text of a case file, with its `expect` line.
+/// The canonical text of a case file, with its `expect` line when it has one.
 pub fn print_file(file: &CaseFile) -> String {
-    let mut out = format!("cgdiff-case v{VERSION}\n");
+    let mut out = format!("{HEADER_KEYWORD} v{VERSION}\n");
     match &file.expect {
-        Some(Expect::Agree) => out += "expect agree\n",
+        Some(Expect::Agree) => out.push_str("expect agree\n"),
         Some(Expect::Diverge(s)) => {
             let _ = writeln!(out, "expect diverge {s}");
         }
@@ -499,42 +830,39 @@ fn print_body(case: &Case, out: &mut String) {
     }
 }
 
-/// One operation as its case-file line (without newline).
+/// One operation as its case-file line (without newline): what reports and traces show.
 pub fn op_text(cop: &CaseOp) -> String {
     let mut s = cop.op.kind().name().to_string();
-    match &cop.op {
-        Op::Fork { parent, child, .. } => {
-            let _ = write!(s, " {parent} {child}");
-        }
-        Op::ExitBegin { pid } | Op::ExitFinish { pid } => {
-            let _ = write!(s, " {pid}");
-        }
-        Op::Mkdir { path } | Op::Rmdir { path } => {
-            let _ = write!(s, " {path}");
-        }
-        Op::AddController { controller, hier } => {
-            let _ = write!(s, " {} h{hier}", controller.name());
-        }
+    let _ = match &cop.op {
+        Op::Fork { parent, child, .. } => write!(s, " {parent} {child}"),
+        Op::ExitBegin { pid } | Op::ExitFinish { pid } => write!(s, " {pid}"),
+        Op::Mkdir { path } | Op::Rmdir { path } => write!(s, " {path}"),
+        Op::AddController { controller, hier } => write!(s, " {} h{hier}", controller.name()),
         Op::MigrateTask { pid, dst } | Op::MigrateProcess { pid, dst } => {
-            let _ = write!(s, " {pid} {dst}");
+            write!(s, " {pid} {dst}")
         }
-        Op::MigrateMulti { dst, targets } => {
-            let _ = write!(s, " {dst}");
-            for t in targets {
-                let _ = write!(s, " {}{}", if t.process { "p:" } else { "" }, t.pid);
-            }
-        }
-        Op::TransferTasks { from, to } => {
-            let _ = write!(s, " {from} {to}");
-        }
-        Op::AttachTaskAll { from, pid } => {
-            let _ = write!(s, " {from} {pid}");
-        }
+        Op::MigrateMulti { dst, targets } => write_multi(&mut s, dst, targets),
+        Op::TransferTasks { from, to } => write!(s, " {from} {to}"),
+        Op::AttachTaskAll { from, pid } => write!(s, " {from} {pid}"),
+    };
+    write_faults(&mut s, &cop.faults);
+    s
+}
+
+fn write_multi(s: &mut String, dst: &CgPath, targets: &[Target]) -> std::fmt::Result {
+    write!(s, " {dst}")?;
+    for t in targets {
+        write!(s, " {}{}", if t.process { "p:" } else { "" }, t.pid)?;
     }
-    if let Some(n) = cop.faults.alloc {
+    Ok(())
+}
+
+/// Fault tokens in canonical order: fail-alloc, then fail-can-attach.
+fn write_faults(s: &mut String, f: &FaultPlan) {
+    if let Some(n) = f.alloc {
         let _ = write!(s, " fail-alloc={n}");
     }
-    if let Some(c) = cop.faults.can_attach {
+    if let Some(c) = f.can_attach {
         let _ = write!(
             s,
             " fail-can-attach={}:{}:{}",
@@ -543,5 +871,4 @@ pub fn op_text(cop: &CaseOp) -> String {
             c.errno
         );
     }
-    s
 }

@@ -18,5 +18,6 @@ pub mod trace;
 pub mod world;
 
 pub use case::*;
+pub use format::{parse, print, CaseFile, Expect, ParseError};
 pub use models::{Design, Outcome};
 pub use oracle::{check, run, Blame, Class, Classes, Divergence, Report, Verdict};
