@@ -421,6 +421,8 @@ pub enum CaseError {
     UnknownHierarchy { index: usize, hier: u8 },
     #[error("operation {index}: path {path} is deeper than {MAX_DEPTH}")]
     PathDepth { index: usize, path: String },
+    #[error("operation {index}: cgroup name {name:?} is not [A-Za-z0-9_.-]+")]
+    PathName { index: usize, name: String },
     #[error("operation {index}: {0} has no can_attach callback to fail", .controller)]
     NoCanAttach {
         index: usize,
@@ -430,6 +432,13 @@ pub enum CaseError {
     FaultIndex { index: usize },
     #[error("operation {index}: migrate-multi needs at least one target")]
     NoTargets { index: usize },
+}
+
+/// A cgroup name the case format can write: `[A-Za-z0-9_.-]+`.
+pub fn valid_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 impl Case {
@@ -469,6 +478,11 @@ impl Case {
                 Err(CaseError::PathDepth {
                     index,
                     path: p.to_string(),
+                })
+            } else if let Some(bad) = p.parts.iter().find(|n| !valid_name(n)) {
+                Err(CaseError::PathName {
+                    index,
+                    name: bad.clone(),
                 })
             } else {
                 Ok(())

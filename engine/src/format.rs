@@ -751,6 +751,7 @@ fn locate(e: &CaseError, hier_lines: &[usize], op_pos: &[(usize, usize)]) -> Par
         | CaseError::PidReused { index, .. }
         | CaseError::UnknownHierarchy { index, .. }
         | CaseError::PathDepth { index, .. }
+        | CaseError::PathName { index, .. }
         | CaseError::NoCanAttach { index, .. }
         | CaseError::FaultIndex { index }
         | CaseError::NoTargets { index } => Some(*index),
