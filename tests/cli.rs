@@ -238,3 +238,29 @@ fn a_newer_database_is_refused_and_left_untouched() {
         b"this is not a database, it is a poem"
     );
 }
+
+#[test]
+fn ctrl_c_stops_a_campaign_cleanly_with_its_summary() {
+    let dir = tmp("int");
+    let db = dir.join("i.db");
+    let mut child = cgdiff()
+        .args(["fuzz", "--time", "60s", "--seed", "8", "--db"])
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.starts_with("stored case "), "{first}");
+    // SAFETY: sending SIGINT to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let status = child.wait().unwrap();
+    assert!(matches!(status.code(), Some(0 | 1)), "{status:?}");
+    assert!(rest.iter().any(|l| l.contains("(interrupted)")), "{rest:?}");
+    let store = cgdiff_corpus::Store::open(&db).unwrap();
+    assert!(store.integrity_check().unwrap());
+    let runs = store.runs().unwrap();
+    assert!(runs[0].ended_at.is_some(), "the run was closed");
+}
