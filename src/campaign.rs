@@ -9,7 +9,7 @@
 
 use cgdiff_engine::oracle::{self, Verdict};
 use cgdiff_engine::trace::Coverage;
-use cgdiff_engine::{gen, CanAttachFault, Case, CaseOp, Controller, Errno, FaultPlan};
+use cgdiff_engine::{gen, CanAttachFault, Case, Controller, Errno, FaultPlan};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
@@ -119,21 +119,28 @@ pub fn worker(
         // not seen, and on one case in 64 besides.
         if is_novel || k % 64 == j as u64 % 64 {
             counters.sweeps.fetch_add(1, Ordering::Relaxed);
-            for variant in sweep(&case) {
+            let mut variants = Sweep::new(&case);
+            // Counted locally and added once: the shared counters are one cache line.
+            let (mut ops, mut divergences) = (0u64, 0u64);
+            while let Some((variant, upto)) = variants.next_variant() {
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                let r = oracle::check(&variant);
-                counters
-                    .ops
-                    .fetch_add(r.ops_executed as u64, Ordering::Relaxed);
+                let r = oracle::check_prefix(variant, upto);
+                ops += r.ops_executed as u64;
                 if let Verdict::Diverge(d) = &r.verdict {
-                    counters.divergences.fetch_add(1, Ordering::Relaxed);
+                    divergences += 1;
                     if seen.insert(d.signature.clone()) {
-                        let _ = out.send(finding(k, None, &variant, &r.verdict, true));
+                        let mut c = variant.clone();
+                        c.ops.truncate(upto);
+                        let _ = out.send(finding(k, None, &c, &r.verdict, true));
                     }
                 }
             }
+            counters.ops.fetch_add(ops, Ordering::Relaxed);
+            counters
+                .divergences
+                .fetch_add(divergences, Ordering::Relaxed);
         }
         k += plan.jobs as u64;
     }
@@ -171,55 +178,73 @@ pub fn finding(
 
 /// The kernel's `fail_nth` idea over a case: the allocation fault moved to each allocation
 /// point of each migration in turn, then each controller's first can_attach failing in turn.
-/// Only the operations up to and including the swept one are kept: nothing after it can change
-/// whether that operation diverges first.
-pub fn sweep(case: &Case) -> Vec<Case> {
-    let mut out = Vec::new();
-    let stripped: Vec<CaseOp> = case
-        .ops
-        .iter()
-        .map(|c| CaseOp {
-            op: c.op.clone(),
-            faults: FaultPlan::default(),
-        })
-        .collect();
-    // Past the first divergence of the fault-free case every variant meets that one first.
-    let plain = Case {
-        setup: case.setup.clone(),
-        ops: stripped.clone(),
-    };
-    let last = oracle::check(&plain)
-        .verdict
-        .divergence()
-        .map_or(case.ops.len(), |d| d.op_index + 1);
-    for (i, cop) in case.ops.iter().enumerate().take(last) {
-        if !cop.op.kind().is_migration() {
-            continue;
+/// Each variant is the case's fault-free operations up to and including the swept one
+/// (nothing after it can change whether that operation diverges first), and only up to the
+/// first divergence of the fault-free case (past it, every variant meets that one first).
+/// One case is mutated in place: no allocation per variant.
+pub struct Sweep {
+    case: Case,
+    /// Operation indices to sweep.
+    targets: Vec<usize>,
+    /// Position in `targets`, and which fault of the operation comes next.
+    at: usize,
+    fault: usize,
+}
+
+const CAN_ATTACH_FAULTS: [Controller; 4] = [
+    Controller::Cpuset,
+    Controller::Cpu,
+    Controller::Memory,
+    Controller::Blkio,
+];
+
+impl Sweep {
+    pub fn new(case: &Case) -> Sweep {
+        let mut plain = case.clone();
+        for c in &mut plain.ops {
+            c.faults = FaultPlan::default();
         }
-        let with = |faults: FaultPlan| {
-            let mut ops = stripped[..=i].to_vec();
-            ops[i].faults = faults;
-            Case {
-                setup: case.setup.clone(),
-                ops,
-            }
-        };
-        for n in 1..=SWEEP_ALLOCS {
-            out.push(with(FaultPlan {
-                alloc: Some(n),
+        let last = oracle::check(&plain)
+            .verdict
+            .divergence()
+            .map_or(plain.ops.len(), |d| d.op_index + 1);
+        let targets = (0..last)
+            .filter(|&i| plain.ops[i].op.kind().is_migration())
+            .collect();
+        Sweep {
+            case: plain,
+            targets,
+            at: 0,
+            fault: 0,
+        }
+    }
+
+    /// The next variant and the number of its operations to run.
+    pub fn next_variant(&mut self) -> Option<(&Case, usize)> {
+        let per_op = SWEEP_ALLOCS as usize + CAN_ATTACH_FAULTS.len();
+        if self.fault == per_op {
+            self.case.ops[self.targets[self.at]].faults = FaultPlan::default();
+            self.at += 1;
+            self.fault = 0;
+        }
+        let &i = self.targets.get(self.at)?;
+        let f = self.fault;
+        self.fault += 1;
+        self.case.ops[i].faults = if f < SWEEP_ALLOCS as usize {
+            FaultPlan {
+                alloc: Some(f as u32 + 1),
                 can_attach: None,
-            }));
-        }
-        for c in Controller::ALL.into_iter().filter(|c| c.has_can_attach()) {
-            out.push(with(FaultPlan {
+            }
+        } else {
+            FaultPlan {
                 alloc: None,
                 can_attach: Some(CanAttachFault {
-                    controller: c,
+                    controller: CAN_ATTACH_FAULTS[f - SWEEP_ALLOCS as usize],
                     nth: 1,
                     errno: Errno::EINVAL,
                 }),
-            }));
-        }
+            }
+        };
+        Some((&self.case, i + 1))
     }
-    out
 }

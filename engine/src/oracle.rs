@@ -235,6 +235,12 @@ pub fn check(case: &Case) -> Report {
     run_designs(case, designs(), RunOptions::default())
 }
 
+/// [`check`] on the first `n` operations only: lets a caller try many variants of one case
+/// (the fault sweep) without building a new case for each.
+pub fn check_prefix(case: &Case, n: usize) -> Report {
+    run_prefix(case, n, designs(), RunOptions::default())
+}
+
 /// Runs `case` through both designs with the divergence detail, and the trace if asked.
 pub fn run(case: &Case, trace: bool) -> Report {
     run_designs(
@@ -249,6 +255,10 @@ pub fn run(case: &Case, trace: bool) -> Report {
 
 /// [`run`] with explicit designs (a third model, or a planted-bug variant, slots in here).
 pub fn run_designs(case: &Case, ds: [&dyn Design; 2], opts: RunOptions) -> Report {
+    run_prefix(case, case.ops.len(), ds, opts)
+}
+
+fn run_prefix(case: &Case, n: usize, ds: [&dyn Design; 2], opts: RunOptions) -> Report {
     let trace = opts.trace;
     let mut worlds = [World::new(&case.setup), World::new(&case.setup)];
     for w in &mut worlds {
@@ -259,7 +269,7 @@ pub fn run_designs(case: &Case, ds: [&dyn Design; 2], opts: RunOptions) -> Repor
         fingerprint(&worlds[1], Outcome::Ok),
     ];
     let mut traces = Vec::new();
-    for (index, cop) in case.ops.iter().enumerate() {
+    for (index, cop) in case.ops.iter().enumerate().take(n) {
         let outcomes = [
             apply(&mut worlds[0], ds[0], cop),
             apply(&mut worlds[1], ds[1], cop),
@@ -288,7 +298,7 @@ pub fn run_designs(case: &Case, ds: [&dyn Design; 2], opts: RunOptions) -> Repor
     }
     Report {
         verdict: Verdict::Agree,
-        ops_executed: case.ops.len(),
+        ops_executed: n.min(case.ops.len()),
         trace: traces,
         coverage: [worlds[0].coverage, worlds[1].coverage],
     }
