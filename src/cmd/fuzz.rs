@@ -355,7 +355,9 @@ fn print_summary(s: &Summary) {
             );
         }
         println!();
-        println!("  see one: cgdiff cases show ID --db {}", s.db);
+        println!("  Reproduce with: cgdiff replay CASE --db {}", s.db);
+        println!("  Minimize with:  cgdiff minimize CASE --db {}", s.db);
+        println!("  Explain with:   cgdiff explain CASE --db {}", s.db);
     }
 }
 
