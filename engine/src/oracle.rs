@@ -246,16 +246,15 @@ pub fn check_prefix(case: &Case, n: usize) -> Report {
 }
 
 /// Runs `case` through both designs with the divergence detail, and the trace if asked.
+// `RunOptions` has one more field when planted bugs are compiled in: the update is needed then.
+#[allow(clippy::needless_update)]
 pub fn run(case: &Case, trace: bool) -> Report {
-    run_designs(
-        case,
-        designs(),
-        RunOptions {
-            trace,
-            detail: true,
-            ..RunOptions::default()
-        },
-    )
+    let opts = RunOptions {
+        trace,
+        detail: true,
+        ..RunOptions::default()
+    };
+    run_designs(case, designs(), opts)
 }
 
 /// [`check`] with planted bug `bug` switched on in the model it belongs to.

@@ -29,6 +29,10 @@ pub enum Bug {
     FinishForgetsPut,
     /// `cgroup_migrate_finish` clears `mg_dst_cset` but not `mg_src_cgrp`.
     FinishKeepsSrcCgrp,
+    /// `cgroup_migrate_finish` puts with `taskexit = true` (`put_css_set` for
+    /// `put_css_set_locked(cset, false)`): a cgroup emptied by freeing an unused destination is
+    /// marked releasable and queued for release.
+    FinishPutsAsTaskExit,
     /// `cgroup_migrate_prepare_dst`, meeting a destination already gathered, forgets to drop
     /// the extra reference `find_css_set` took.
     PrepareDstKeepsDuplicateRef,
@@ -54,6 +58,9 @@ pub enum Bug {
     /// Four-stage `cgroup_transfer_tasks` keeps going after a failed `cgroup_migrate` and
     /// returns the last result.
     TransferContinuesAfterError,
+    /// Four-stage multi-target migrate returns on a failed target without
+    /// `cgroup_migrate_finish`: the preload references and marks stay.
+    MultiErrorSkipsFinish,
     /// Legacy `out_release_tset` forgets to clear `mg_src_cgrp`.
     LegacyReleaseKeepsSrcCgrp,
     /// Legacy collection takes the source css_set's reference twice.
@@ -63,9 +70,10 @@ pub enum Bug {
 }
 
 impl Bug {
-    pub const ALL: [Bug; 14] = [
+    pub const ALL: [Bug; 16] = [
         Bug::FinishForgetsPut,
         Bug::FinishKeepsSrcCgrp,
+        Bug::FinishPutsAsTaskExit,
         Bug::PrepareDstKeepsDuplicateRef,
         Bug::PrepareDstErrorLeaksDsts,
         Bug::AddSrcSkipsPreloadedCheck,
@@ -75,6 +83,7 @@ impl Bug {
         Bug::CancelAlsoFailing,
         Bug::ReleaseSplicesTail,
         Bug::TransferContinuesAfterError,
+        Bug::MultiErrorSkipsFinish,
         Bug::LegacyReleaseKeepsSrcCgrp,
         Bug::LegacyCollectGetsTwice,
         Bug::LegacyCanAttachReversed,
@@ -84,6 +93,7 @@ impl Bug {
         match self {
             Bug::FinishForgetsPut => "finish-forgets-put",
             Bug::FinishKeepsSrcCgrp => "finish-keeps-src-cgrp",
+            Bug::FinishPutsAsTaskExit => "finish-puts-as-task-exit",
             Bug::PrepareDstKeepsDuplicateRef => "prepare-dst-keeps-duplicate-ref",
             Bug::PrepareDstErrorLeaksDsts => "prepare-dst-error-leaks-dsts",
             Bug::AddSrcSkipsPreloadedCheck => "add-src-skips-preloaded-check",
@@ -93,6 +103,7 @@ impl Bug {
             Bug::CancelAlsoFailing => "cancel-also-failing",
             Bug::ReleaseSplicesTail => "release-splices-tail",
             Bug::TransferContinuesAfterError => "transfer-continues-after-error",
+            Bug::MultiErrorSkipsFinish => "multi-error-skips-finish",
             Bug::LegacyReleaseKeepsSrcCgrp => "legacy-release-keeps-src-cgrp",
             Bug::LegacyCollectGetsTwice => "legacy-collect-gets-twice",
             Bug::LegacyCanAttachReversed => "legacy-can-attach-reversed",
@@ -132,14 +143,17 @@ mod tests {
     use super::*;
     use crate::oracle::{check, check_with_bug, Report};
 
-    fn key(r: &Report) -> Option<(usize, String)> {
+    /// A verdict: agree, or the first divergent operation and its signature.
+    type Key = Option<(usize, String)>;
+
+    fn key(r: &Report) -> Key {
         r.verdict
             .divergence()
             .map(|d| (d.op_index, d.signature.clone()))
     }
 
     /// The case, its verdict without the bug, its verdict with it.
-    fn verdicts(text: &str, bug: Bug) -> (Option<(usize, String)>, Option<(usize, String)>) {
+    fn verdicts(text: &str, bug: Bug) -> (Key, Key) {
         let case = crate::format::parse(text).expect("case parses").case;
         (key(&check(&case)), key(&check_with_bug(&case, bug)))
     }
@@ -155,6 +169,17 @@ mod tests {
             Bug::FinishKeepsSrcCgrp => {
                 "cgdiff-case v1\nhierarchy h1 -\nmkdir h1:/a\nfork 1 2\nfork 1 3\n\
                  migrate-task 2 h1:/a\nmigrate-task 3 h1:/a\n"
+            }
+            // Four-stage builds h1:/a's css_set for the exiting task, moves nothing, frees it:
+            // h1:/a is empty again, and was never releasable.
+            Bug::FinishPutsAsTaskExit => {
+                "cgdiff-case v1\nhierarchy h1 - notify\nmkdir h1:/a\nfork 1 2\nexit-begin 2\n\
+                 migrate-task 2 h1:/a\n"
+            }
+            // The second target fails in cpu's can_attach.
+            Bug::MultiErrorSkipsFinish => {
+                "cgdiff-case v1\nhierarchy h1 cpu\nmkdir h1:/a\nfork 1 2\nfork 1 3\n\
+                 migrate-multi h1:/a 2 3 fail-can-attach=cpu:2:EINVAL\n"
             }
             // Threads 2 (on h1:/a) and 3 (on h1:/b) both map to h1:/c: a duplicate destination.
             Bug::PrepareDstKeepsDuplicateRef => {

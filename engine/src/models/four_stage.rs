@@ -59,6 +59,9 @@ impl Design for FourStage {
                 let (leader, threadgroup) = target_leader(w, t);
                 ret = cgroup_migrate(w, dst, leader, threadgroup);
                 if ret.is_err() {
+                    if w.bug(Bug::MultiErrorSkipsFinish) {
+                        return ret;
+                    }
                     break;
                 }
             }
@@ -273,7 +276,7 @@ pub fn cgroup_migrate_finish(w: &mut World, list: CsetList) {
         c.mg_dst_cset = None;
         w.preload_node_del(cset);
         if !(last && w.bug(Bug::FinishForgetsPut)) {
-            w.put_css_set(cset, false);
+            w.put_css_set(cset, w.bug(Bug::FinishPutsAsTaskExit));
         }
     }
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
+#[group(id = "oracle-bench")]
 pub struct Args {
     /// Number of generated cases in the fixed set (seeds 0..N).
     #[arg(long, default_value_t = 2000)]
