@@ -311,3 +311,32 @@ fn bench_power_without_the_feature_says_how_to_run_it() {
         "{err}"
     );
 }
+
+/// With the planted bugs compiled in, `bench power` runs both finders end to end.
+#[cfg(feature = "planted-bugs")]
+#[test]
+fn bench_power_finds_a_planted_bug_with_both_finders() {
+    let (code, out, err) = run(&[
+        "bench",
+        "power",
+        "--trials",
+        "1",
+        "--budget",
+        "20s",
+        "--bugs",
+        "finish-forgets-put",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let bug = &v["bugs"][0];
+    assert_eq!(bug["bug"], "finish-forgets-put", "{out}");
+    for finder in ["cgdiff", "proptest"] {
+        assert_eq!(bug[finder]["hits"], 1, "{finder}: {out}");
+        assert!(
+            bug[finder]["median_min_ops"].as_f64().unwrap() >= 1.0,
+            "{out}"
+        );
+    }
+    assert!(bug["a12"].as_f64().is_some(), "{out}");
+}

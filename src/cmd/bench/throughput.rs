@@ -44,6 +44,18 @@ struct CampaignRate {
     sweeps: u64,
     cases_per_sec: f64,
     model_ops_per_sec: f64,
+    /// CPU seconds the process got meanwhile (user + system): below `jobs × wall_seconds`
+    /// when other processes share the machine, which caps the scaling.
+    cpu_seconds: f64,
+}
+
+/// CPU time (user + system) of this process so far.
+fn process_cpu_secs() -> f64 {
+    // SAFETY: getrusage writes one rusage we own.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
 fn campaign_rate(jobs: usize, a: &Args) -> CampaignRate {
@@ -57,6 +69,7 @@ fn campaign_rate(jobs: usize, a: &Args) -> CampaignRate {
     let counters = Counters::default();
     let stop = AtomicBool::new(false);
     let (tx, rx) = std::sync::mpsc::channel();
+    let cpu_start = process_cpu_secs();
     let started = Instant::now();
     std::thread::scope(|s| {
         for j in 0..jobs {
@@ -69,6 +82,7 @@ fn campaign_rate(jobs: usize, a: &Args) -> CampaignRate {
         for _ in rx {}
     });
     let wall = started.elapsed().as_secs_f64();
+    let cpu = process_cpu_secs() - cpu_start;
     let cases = counters.cases.load(Ordering::Relaxed);
     let ops = counters.ops.load(Ordering::Relaxed);
     CampaignRate {
@@ -79,6 +93,7 @@ fn campaign_rate(jobs: usize, a: &Args) -> CampaignRate {
         sweeps: counters.sweeps.load(Ordering::Relaxed),
         cases_per_sec: cases as f64 / wall,
         model_ops_per_sec: ops as f64 / wall,
+        cpu_seconds: cpu,
     }
 }
 
@@ -213,18 +228,33 @@ pub fn run(a: Args) -> Result<ExitCode> {
     );
     for c in [&one, &all] {
         println!(
-            "  {} job{:<2}: {:>11.0} model operations/s  {:>9.0} cases/s  ({} cases, {} sweeps, \
-             {:.1} s)",
+            "  {} job{:<2}: {:>11.0} model operations/s  {:>9.0} cases/s  ({:.0} per CPU-second; \
+             {} cases, {} sweeps, {:.1} s wall, {:.1} s CPU = {:.2} cores busy)",
             c.jobs,
             if c.jobs == 1 { "" } else { "s" },
             c.model_ops_per_sec,
             c.cases_per_sec,
+            c.model_operations as f64 / c.cpu_seconds.max(1e-9),
             c.cases,
             c.sweeps,
-            c.wall_seconds
+            c.wall_seconds,
+            c.cpu_seconds,
+            c.cpu_seconds / c.wall_seconds
         );
     }
-    println!("  scaling      : {scaling:.2}x on {cores} cores (model operations/s)");
+    println!(
+        "  scaling      : {scaling:.2}x on {cores} cores (model operations/s, wall clock; \
+         {:.2}x per CPU-second granted)",
+        (all.model_operations as f64 / all.cpu_seconds.max(1e-9))
+            / (one.model_operations as f64 / one.cpu_seconds.max(1e-9))
+    );
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        let load: Vec<&str> = load.split_whitespace().take(3).collect();
+        println!(
+            "  load average : {} (other processes on the machine)",
+            load.join(" ")
+        );
+    }
     println!(
         "case store: {} records over {} signatures ({} distinct texts, each recorded twice): \
          {:.0} records/s ({} new signatures, {} new best, {} duplicates)",
