@@ -3,7 +3,7 @@
 # cargo-fuzz, no nightly): formatting and lints of the fuzz crate (it is outside the root
 # workspace, so the root's fmt/clippy never see it), a libFuzzer build with the coverage flags
 # cargo-fuzz itself passes (less the sanitizer), then each target for FUZZ_SMOKE_SECS seconds
-# (default 20) on a fresh corpus. Fails if a target crashes, writes an artifact, or
+# (default 20) on a fresh corpus (the case files of examples/). Fails if a target crashes, writes an artifact, or
 # does not run at all. Everything it writes (corpus, artifacts, case store) is in a temporary
 # directory, removed at exit.
 #
@@ -61,10 +61,8 @@ failed=0
 for t in "${targets[@]}"; do
     dir=$tmp/$t
     mkdir -p "$dir/corpus" "$dir/artifacts"
-    if [[ $t == case_format ]]; then
-        # Real case files make a far better start for the parser than nothing.
-        find examples -name '*.case' -exec cp {} "$dir/corpus/" \;
-    fi
+    # Real case files: the parser's best start, and `differential` reads them as cases too.
+    find examples -name '*.case' -exec cp {} "$dir/corpus/" \;
     args=("$dir/corpus" "-max_total_time=$secs" "-artifact_prefix=$dir/artifacts/")
     [[ -f fuzz/$t.dict ]] && args+=("-dict=fuzz/$t.dict")
     echo "fuzz-smoke: $t for ${secs}s"

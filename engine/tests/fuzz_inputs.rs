@@ -1,12 +1,13 @@
 //! Replays the inputs kept from cargo fuzz runs (`engine/tests/fuzz-inputs/`): crash artifacts
 //! and corpus entries that matter. Each `NAME.bin` is decoded exactly as the `differential` fuzz
-//! target decodes its input (`Case::arbitrary` over `arbitrary::Unstructured`) and run through
-//! the oracle: it must not panic, must decode to a valid case, and, when `NAME.expect` exists,
-//! must give the verdict it names: `agree`, or the exact divergence signature.
+//! target decodes its input (`Case::arbitrary` over `arbitrary::Unstructured`, or a case file
+//! when it starts with the case header) and run through the oracle: it must not panic, must
+//! decode to a valid case, and, when `NAME.expect` exists, must give the verdict it names:
+//! `agree`, or the exact divergence signature.
 //! See docs/fuzzing.md ("Keep an input as a regression test").
 
 use arbitrary::{Arbitrary, Unstructured};
-use cgdiff_engine::{oracle, Case};
+use cgdiff_engine::{format, oracle, Case};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -14,9 +15,19 @@ fn inputs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-inputs")
 }
 
-/// What the `differential` target does with its bytes, minus the store.
+/// What the `differential` target does with its input (`cgdiff_fuzz::decode`), minus the store.
 fn decode(bytes: &[u8]) -> Case {
-    Case::arbitrary(&mut Unstructured::new(bytes)).expect("the case decoder is total")
+    let text = std::str::from_utf8(bytes).ok();
+    let is_case_file = text.is_some_and(|t| {
+        t.lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            .is_some_and(|l| l.starts_with("cgdiff-case"))
+    });
+    match text {
+        Some(t) if is_case_file => format::parse(t).expect("a kept case file parses").case,
+        _ => Case::arbitrary(&mut Unstructured::new(bytes)).expect("the case decoder is total"),
+    }
 }
 
 fn verdict_text(case: &Case) -> String {
@@ -66,7 +77,7 @@ fn every_kept_fuzz_input_replays_with_its_expected_verdict() {
             failures.push(format!(
                 "{}: expected {want}, got {got}\n{}",
                 bin.display(),
-                cgdiff_engine::format::print(&case)
+                format::print(&case)
             ));
         }
     }

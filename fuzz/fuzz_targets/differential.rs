@@ -1,19 +1,18 @@
-//! Bytes → case → both models through the oracle. Divergences with a signature this process has
-//! not met yet go to the case store (`CGDIFF_DB`, default `cgdiff.db` at the repository root)
-//! with the bytes they came from; `CGDIFF_FUZZ_CRASH=unexpected|any` turns divergences into
-//! crashes instead. See docs/fuzzing.md.
+//! Bytes → case (`cgdiff_fuzz::decode`: the generator, or a case file) → both models through
+//! the oracle. Divergences with a signature this process has not met yet go to the case store
+//! (`CGDIFF_DB`, default `cgdiff.db` at the repository root) with the bytes they came from;
+//! `CGDIFF_FUZZ_CRASH=unexpected|any` turns divergences into crashes too. See docs/fuzzing.md.
 #![no_main]
 
-use arbitrary::{Arbitrary, Unstructured};
-use cgdiff_engine::{format, Case};
-use cgdiff_fuzz::{crash_mode, hints, init_from_env, sink};
+use cgdiff_engine::format;
+use cgdiff_fuzz::{crash_mode, decode, hints, init_from_env, sink};
 use libfuzzer_sys::{fuzz_target, Corpus};
 
 fuzz_target!(
     init: init_from_env("differential"),
     |data: &[u8]| -> Corpus {
-        // Total: every byte string is a case (gen.rs).
-        let Ok(case) = Case::arbitrary(&mut Unstructured::new(data)) else {
+        // Bytes through the generator (every byte string is a case), or a case file.
+        let Some(case) = decode(data) else {
             return Corpus::Reject;
         };
         // The designs differ only in migrations: without one there is nothing to compare.

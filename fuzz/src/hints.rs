@@ -13,7 +13,7 @@
 //! so an input that reaches a new signature always enters the corpus.
 //!
 //! Costs nothing to the engine (it is untouched: `oracle::run_designs` takes any designs) and
-//! little to the fuzzer: a copy of 38 counters per migration call and an indirect call per
+//! little to the fuzzer: a copy of the step counters per migration call and an indirect call per
 //! step reached.
 
 use cgdiff_engine::case::{Errno, Pid, Target};
