@@ -704,7 +704,9 @@ fn transfer_hangs_when_from_is_to() {
     assert_eq!(o, Outcome::Hang);
     // Each round the task is "already in dst": 0 without progress, live tasks + 2 rounds
     // allowed, the next one is the hang.
-    let bound = hang_bound(2);
+    // docs/model-notes.md: live tasks (here 1 and 2) + 2 rounds; the next one is the hang.
+    let bound = 2 + 2;
+    assert_eq!(hang_bound(2), bound);
     assert_eq!(transfer_order(&w), vec![2; bound + 1]);
     assert_eq!(count(&w, |s| *s == Step::LegacySkipInDst(2)), bound);
     assert_eq!(steps(&w).last(), Some(&Step::Hang));
@@ -730,7 +732,9 @@ fn transfer_hangs_when_the_first_task_of_from_is_exiting() {
     assert_eq!(tasks(&w, &["h1:/a"]), [2, 3]);
     let o = act(&mut w, D, transfer("h1:/a", "h1:/"));
     assert_eq!(o, Outcome::Hang);
-    let bound = hang_bound(3);
+    // live tasks (1, 2 and 3) + 2 rounds.
+    let bound = 3 + 2;
+    assert_eq!(hang_bound(3), bound);
     assert_eq!(transfer_order(&w), vec![2; bound + 1]);
     assert_eq!(count(&w, |s| *s == Step::LegacySkipExiting(2)), bound);
     assert_eq!(tuple(&w, 3), ["h1:/a"]);

@@ -412,7 +412,8 @@ pub fn charge_move(w: &World) -> Option<(String, String)> {
     w.charge_move.map(|(f, t)| (name(w, f), name(w, t)))
 }
 
-/// Asserts that no invariant of model.md §8 is violated.
+/// Asserts that no invariant of model.md §8 is violated and no `WARN_ON` fired during the
+/// last operation.
 pub fn assert_clean(w: &World, o: Outcome) {
     assert_eq!(
         check_invariants(w, o),
@@ -420,6 +421,7 @@ pub fn assert_clean(w: &World, o: Outcome) {
         "invariants violated:\n{}",
         dump(w, o)
     );
+    assert_eq!(w.warnings, [], "warnings:\n{}", dump(w, o));
 }
 
 /// Asserts that nothing of a migration is left behind: no css_set on a migration list or
