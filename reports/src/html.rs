@@ -457,7 +457,7 @@ fn detail(o: &mut String, s: &SignatureReport) {
         o,
         "seen",
         format!(
-            "{} hits over {} case(s), first {} , last {}",
+            "{} hits over {} case(s), first {}, last {}",
             s.hit_count,
             s.cases,
             esc(&time::datetime(s.first_seen)),
@@ -551,9 +551,9 @@ fn detail(o: &mut String, s: &SignatureReport) {
             );
         }
     }
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<p class=\"muted\">Reproduce, explain, minimise:</p><pre>{}</pre></section>\n",
+        "<p class=\"muted\">Reproduce, explain, minimise:</p><pre>{}</pre></section>",
         esc(&s.reproduce.join("\n"))
     );
 }

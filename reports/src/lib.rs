@@ -6,12 +6,12 @@
 //! (serde-serialisable; its JSON form is `report.json`, schema in `docs/report-format.md`);
 //! four renderings read only that model:
 //!
-//! - [`html::render`]: `index.html`, one self-contained page (inline CSS and SVG, no script,
-//!   no network): totals, signatures by status, charts, model coverage, every minimal case
-//!   with its explanation;
-//! - [`junit::render`]: `junit.xml`, one test case per signature;
-//! - [`markdown::render`]: `summary.md`, a digest for a CI job summary;
-//! - [`json`]: `report.json`.
+//! - `index.html` from [`html::render`]: one self-contained page (inline CSS and SVG, no
+//!   script, no network): totals, signatures by status, charts, model coverage, every minimal
+//!   case with its explanation;
+//! - `junit.xml` from [`junit::render`]: one test case per signature;
+//! - `summary.md` from [`markdown::render`]: a digest for a CI job summary;
+//! - `report.json` from [`json()`]: the model itself.
 //!
 //! Every text that comes from the store goes through [`escape`].
 
