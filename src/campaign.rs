@@ -101,7 +101,10 @@ pub fn worker(
             .fetch_add(report.ops_executed as u64, Ordering::Relaxed);
         coverage[0].add(&report.coverage[0]);
         coverage[1].add(&report.coverage[1]);
-        let key = (bits(&report.coverage[0]), bits(&report.coverage[1]));
+        let key = (
+            coverage_bits(&report.coverage[0]),
+            coverage_bits(&report.coverage[1]),
+        );
         let is_novel = novel.insert(key);
         if let Verdict::Diverge(d) = &report.verdict {
             counters.divergences.fetch_add(1, Ordering::Relaxed);
@@ -147,7 +150,8 @@ pub fn worker(
     coverage
 }
 
-fn bits(c: &Coverage) -> u64 {
+/// Which model steps a run reached, one bit per coverage point: the fault sweep's novelty key.
+pub fn coverage_bits(c: &Coverage) -> u64 {
     c.0.iter()
         .enumerate()
         .fold(0u64, |b, (i, &n)| if n > 0 { b | 1 << i } else { b })

@@ -264,3 +264,79 @@ fn ctrl_c_stops_a_campaign_cleanly_with_its_summary() {
     let runs = store.runs().unwrap();
     assert!(runs[0].ended_at.is_some(), "the run was closed");
 }
+
+#[test]
+fn bench_alone_is_still_the_oracle_throughput() {
+    let (code, out, err) = run(&["bench", "--cases", "20", "--secs", "0.05", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(v["model_ops_per_sec"].as_f64().unwrap() > 0.0, "{out}");
+}
+
+#[test]
+fn bench_throughput_measures_campaign_store_and_replay() {
+    let (code, out, err) = run(&[
+        "bench",
+        "throughput",
+        "--secs",
+        "0.2",
+        "--records",
+        "40",
+        "--signatures",
+        "4",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["campaign"][0]["jobs"], 1, "{out}");
+    assert!(
+        v["campaign"][0]["model_operations"].as_u64().unwrap() > 0,
+        "{out}"
+    );
+    assert!(v["scaling"].as_f64().unwrap() > 0.0, "{out}");
+    // 40 records over 20 texts, each text twice: 4 new signatures, the rest new best or
+    // duplicates; every distinct text is replayed.
+    assert_eq!(v["store"]["new_signatures"], 4, "{out}");
+    assert_eq!(v["replay"]["cases"], 20, "{out}");
+}
+
+/// The normal build has no way to plant a bug: `bench power` says how to get one, exit 2.
+#[cfg(not(feature = "planted-bugs"))]
+#[test]
+fn bench_power_without_the_feature_says_how_to_run_it() {
+    let (code, out, err) = run(&["bench", "power", "--trials", "1"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("cargo run --release --features planted-bugs -- bench power"),
+        "{err}"
+    );
+}
+
+/// With the planted bugs compiled in, `bench power` runs both finders end to end.
+#[cfg(feature = "planted-bugs")]
+#[test]
+fn bench_power_finds_a_planted_bug_with_both_finders() {
+    let (code, out, err) = run(&[
+        "bench",
+        "power",
+        "--trials",
+        "1",
+        "--budget",
+        "20s",
+        "--bugs",
+        "finish-forgets-put",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let bug = &v["bugs"][0];
+    assert_eq!(bug["bug"], "finish-forgets-put", "{out}");
+    for finder in ["cgdiff", "proptest"] {
+        assert_eq!(bug[finder]["hits"], 1, "{finder}: {out}");
+        assert!(
+            bug[finder]["median_min_ops"].as_f64().unwrap() >= 1.0,
+            "{out}"
+        );
+    }
+    assert!(bug["a12"].as_f64().is_some(), "{out}");
+}

@@ -2,6 +2,7 @@
 //! Shared by every design: the patch did not touch them.
 
 use crate::case::{Controller, Errno};
+use crate::planted::Bug;
 use crate::trace::Step;
 use crate::world::{Callback, CgId, CsetList, Event, World};
 
@@ -106,17 +107,25 @@ pub fn attach(w: &mut World, c: Controller, dst: CgId) {
 /// controllers before the failing one. Identical on both sides of the patch.
 pub fn can_attach_all(w: &mut World, dst: CgId) -> Result<(), Errno> {
     let bits = w.hiers[w.cgroups[dst as usize].hier as usize].controllers;
-    for c in Controller::ALL {
+    let mut order = Controller::ALL;
+    if w.bug(Bug::LegacyCanAttachReversed) {
+        order.reverse();
+    }
+    let cancel_failing = w.bug(Bug::CancelAlsoFailing);
+    for c in order {
         if bits & c.bit() == 0 || !c.has_can_attach() {
             continue;
         }
         if let Err(e) = can_attach(w, c, dst) {
-            for earlier in Controller::ALL {
-                if earlier == c {
+            for earlier in order {
+                if earlier == c && !cancel_failing {
                     break;
                 }
                 if bits & earlier.bit() != 0 && earlier.has_cancel_attach() {
                     cancel_attach(w, earlier, dst);
+                }
+                if earlier == c {
+                    break;
                 }
             }
             return Err(e);

@@ -13,6 +13,7 @@ pub mod gen;
 pub mod models;
 pub mod observe;
 pub mod oracle;
+pub mod planted;
 pub mod rules;
 pub mod trace;
 pub mod world;

@@ -2,7 +2,7 @@
 //! fingerprints and checks invariants after each one, and returns the first divergence
 //! classified, signed, matched against the expected-difference rules and diffed for people.
 
-use crate::case::{Case, FaultPlan, OpKind};
+use crate::case::{Case, CaseOp, FaultPlan, OpKind};
 use crate::exec::apply;
 use crate::models::{designs, Design, Outcome};
 use crate::observe::{fingerprint, observe, Fingerprint, Invariant, Snapshot};
@@ -228,6 +228,10 @@ pub struct RunOptions {
     pub trace: bool,
     /// Build the readable snapshots and diff of a divergence.
     pub detail: bool,
+    /// A planted bug to switch on, in the world of the model it belongs to (benchmarks and
+    /// tests only: see [`crate::planted`]).
+    #[cfg(any(test, feature = "planted-bugs"))]
+    pub planted: Option<crate::planted::Bug>,
 }
 
 /// Runs `case` through both designs, verdict and signature only: the hot path.
@@ -242,15 +246,31 @@ pub fn check_prefix(case: &Case, n: usize) -> Report {
 }
 
 /// Runs `case` through both designs with the divergence detail, and the trace if asked.
+// `RunOptions` has one more field when planted bugs are compiled in: the update is needed then.
+#[allow(clippy::needless_update)]
 pub fn run(case: &Case, trace: bool) -> Report {
-    run_designs(
-        case,
-        designs(),
-        RunOptions {
-            trace,
-            detail: true,
-        },
-    )
+    let opts = RunOptions {
+        trace,
+        detail: true,
+        ..RunOptions::default()
+    };
+    run_designs(case, designs(), opts)
+}
+
+/// [`check`] with planted bug `bug` switched on in the model it belongs to.
+#[cfg(any(test, feature = "planted-bugs"))]
+pub fn check_with_bug(case: &Case, bug: crate::planted::Bug) -> Report {
+    check_prefix_with_bug(case, case.ops.len(), bug)
+}
+
+/// [`check_prefix`] with planted bug `bug` switched on in the model it belongs to.
+#[cfg(any(test, feature = "planted-bugs"))]
+pub fn check_prefix_with_bug(case: &Case, n: usize, bug: crate::planted::Bug) -> Report {
+    let opts = RunOptions {
+        planted: Some(bug),
+        ..RunOptions::default()
+    };
+    run_prefix(case, n, designs(), opts)
 }
 
 /// [`run`] with explicit designs (a third model, or a planted-bug variant, slots in here).
@@ -259,23 +279,64 @@ pub fn run_designs(case: &Case, ds: [&dyn Design; 2], opts: RunOptions) -> Repor
 }
 
 fn run_prefix(case: &Case, n: usize, ds: [&dyn Design; 2], opts: RunOptions) -> Report {
-    let trace = opts.trace;
-    let mut worlds = [World::new(&case.setup), World::new(&case.setup)];
-    for w in &mut worlds {
-        w.trace.enabled = trace;
+    let mut s = Session::new(&case.setup, ds, opts);
+    for cop in case.ops.iter().take(n) {
+        if let Some(d) = s.step(cop) {
+            return s.into_report(Verdict::Diverge(Box::new(d)));
+        }
     }
-    let mut prev = [
-        fingerprint(&worlds[0], Outcome::Ok),
-        fingerprint(&worlds[1], Outcome::Ok),
-    ];
-    let mut traces = Vec::new();
-    for (index, cop) in case.ops.iter().enumerate().take(n) {
+    s.into_report(Verdict::Agree)
+}
+
+/// The oracle one operation at a time: both designs, each in its own world, compared after
+/// every operation. [`check`] and [`run`] are a loop over this; a stateful property test (the
+/// proptest-state-machine baseline of `cgdiff bench power`) drives it transition by transition.
+pub struct Session<'d> {
+    worlds: [World; 2],
+    ds: [&'d dyn Design; 2],
+    opts: RunOptions,
+    /// Fingerprints after the previous operation (what "unchanged" is measured against).
+    prev: [Fingerprint; 2],
+    index: usize,
+    traces: Vec<OpTrace>,
+}
+
+impl<'d> Session<'d> {
+    pub fn new(setup: &crate::case::Setup, ds: [&'d dyn Design; 2], opts: RunOptions) -> Self {
+        let mut worlds = [World::new(setup), World::new(setup)];
+        for w in &mut worlds {
+            w.trace.enabled = opts.trace;
+        }
+        #[cfg(any(test, feature = "planted-bugs"))]
+        if let Some(bug) = opts.planted {
+            worlds[bug.model()].planted = Some(bug);
+        }
+        let prev = [
+            fingerprint(&worlds[0], Outcome::Ok),
+            fingerprint(&worlds[1], Outcome::Ok),
+        ];
+        Session {
+            worlds,
+            ds,
+            opts,
+            prev,
+            index: 0,
+            traces: Vec::new(),
+        }
+    }
+
+    /// Runs the next operation on both designs. `Some` when this operation is where the
+    /// designs first differ (or break an invariant, or hang); the caller stops there, as the
+    /// worlds are no longer comparable.
+    pub fn step(&mut self, cop: &CaseOp) -> Option<Divergence> {
+        let (worlds, ds, index) = (&mut self.worlds, self.ds, self.index);
+        self.index += 1;
         let outcomes = [
             apply(&mut worlds[0], ds[0], cop),
             apply(&mut worlds[1], ds[1], cop),
         ];
-        if trace {
-            traces.push(OpTrace {
+        if self.opts.trace {
+            self.traces.push(OpTrace {
                 index,
                 outcomes,
                 steps: [render(&worlds[0]), render(&worlds[1])],
@@ -286,21 +347,34 @@ fn run_prefix(case: &Case, n: usize, ds: [&dyn Design; 2], opts: RunOptions) -> 
         let (fps, bad) = ([fp0, fp1], [bad0, bad1]);
         let hang = outcomes.contains(&Outcome::Hang);
         if fps[0] != fps[1] || bad != [0, 0] || hang {
-            let d = classify(case, index, &worlds, outcomes, fps, prev, bad, opts.detail);
-            return Report {
-                verdict: Verdict::Diverge(Box::new(d)),
-                ops_executed: index + 1,
-                trace: traces,
-                coverage: [worlds[0].coverage, worlds[1].coverage],
-            };
+            let prev = self.prev;
+            return Some(classify(
+                cop,
+                index,
+                &self.worlds,
+                outcomes,
+                fps,
+                prev,
+                bad,
+                self.opts.detail,
+            ));
         }
-        prev = fps;
+        self.prev = fps;
+        None
     }
-    Report {
-        verdict: Verdict::Agree,
-        ops_executed: n.min(case.ops.len()),
-        trace: traces,
-        coverage: [worlds[0].coverage, worlds[1].coverage],
+
+    /// Operations run so far.
+    pub fn ops_executed(&self) -> usize {
+        self.index
+    }
+
+    fn into_report(self, verdict: Verdict) -> Report {
+        Report {
+            verdict,
+            ops_executed: self.index,
+            trace: self.traces,
+            coverage: [self.worlds[0].coverage, self.worlds[1].coverage],
+        }
     }
 }
 
@@ -368,7 +442,7 @@ fn diff_classes(a: &Fingerprint, b: &Fingerprint) -> Classes {
 
 #[allow(clippy::too_many_arguments)]
 fn classify(
-    case: &Case,
+    cop: &CaseOp,
     index: usize,
     worlds: &[World; 2],
     outcomes: [Outcome; 2],
@@ -377,7 +451,6 @@ fn classify(
     bad: [u8; 2],
     detail: bool,
 ) -> Divergence {
-    let cop = &case.ops[index];
     let mut classes = diff_classes(&fps[0], &fps[1]);
     if bad != [0, 0] {
         classes = classes.with(Class::Invariant);

@@ -76,11 +76,17 @@ pub static RULES: &[Rule] = &[
             Class::Callbacks,
             Class::CallbackOrder,
         ]),
+        // attach_task_all may have moved the task on earlier hierarchies in both models before
+        // the failing one, so "untouched" is not required here: what marks the rule is that
+        // four-stage failed with ENOMEM where legacy had run more callbacks (its can_attach
+        // calls) or had reordered lists that four-stage left alone. The covered classes keep
+        // placement and inventory equal.
         matches: |i| {
             i.kind.is_migration()
-                && four_stage_enomem_untouched(i)
+                && i.faults.alloc.is_some()
+                && i.outcomes[FOUR] == Outcome::Err(Errno::ENOMEM)
                 && matches!(i.outcomes[0], Outcome::Err(_))
-                && (i.callbacks[0] > 0 || !i.unchanged[0])
+                && (i.callbacks[0] > i.callbacks[FOUR] || (i.unchanged[FOUR] && !i.unchanged[0]))
         },
     },
 ];

@@ -8,6 +8,7 @@
 //! `list_move` = unlink from wherever the node is, then insert at 0.
 
 use crate::case::{CgPath, Controller, FaultPlan, Pid, Setup, MAX_HIERS, MAX_PID};
+use crate::planted::Bug;
 use crate::trace::{Coverage, Step, Trace, Warning};
 
 /// Index of a cgroup in [`World::cgroups`]; stable for the life of a case (creation order),
@@ -184,6 +185,10 @@ pub struct World {
     pub warnings: Vec<Warning>,
     pub trace: Trace,
     pub coverage: Coverage,
+    /// The planted bug switched on in this world, if any (benchmarks and tests only: see
+    /// [`crate::planted`]). Absent from the normal build.
+    #[cfg(any(test, feature = "planted-bugs"))]
+    pub planted: Option<Bug>,
 }
 
 /// Upper bound on loop iterations that must make progress (transfer_tasks): more than this
@@ -221,6 +226,8 @@ impl World {
             warnings: Vec::new(),
             trace: Trace::default(),
             coverage: Coverage::default(),
+            #[cfg(any(test, feature = "planted-bugs"))]
+            planted: None,
         };
         for h in 0..n {
             let (controllers, notify) = if h == 0 {
@@ -282,6 +289,21 @@ impl World {
         self.event_pids.clear();
         self.warnings.clear();
         self.trace.clear();
+    }
+
+    /// Whether planted bug `b` is switched on in this world: the guard of every planted line.
+    #[cfg(any(test, feature = "planted-bugs"))]
+    #[inline]
+    pub fn bug(&self, b: Bug) -> bool {
+        self.planted == Some(b)
+    }
+
+    /// Whether planted bug `b` is switched on: never, in the normal build. A `const fn`
+    /// returning `false`, so every planted line compiles away.
+    #[cfg(not(any(test, feature = "planted-bugs")))]
+    #[inline(always)]
+    pub const fn bug(&self, _b: Bug) -> bool {
+        false
     }
 
     /// Records a kernel-named step (trace and coverage).
@@ -405,6 +427,17 @@ impl World {
         let mut moved = moved;
         moved.clear();
         self.csets[cset as usize].mg_tasks = moved;
+    }
+
+    /// `list_splice_tail_init(&cset->mg_tasks, &cset->tasks)`: mg_tasks go behind tasks. The
+    /// kernel code never does this here; only a planted bug ([`Bug::ReleaseSplicesTail`]) does.
+    pub fn splice_mg_tasks_tail_init(&mut self, cset: CsetId) {
+        let c = &mut self.csets[cset as usize];
+        let moved = std::mem::take(&mut c.mg_tasks);
+        c.tasks.extend_from_slice(&moved);
+        for &p in &moved {
+            self.tasks[p as usize].cg_list = Some((cset, TaskList::Tasks));
+        }
     }
 
     // ----- list operations on css_set `mg_node` / `mg_preload_node` -----

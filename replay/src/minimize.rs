@@ -29,15 +29,16 @@ pub struct MinimizeStats {
     pub after_ops: usize,
 }
 
-struct Shrinker<'a> {
-    signature: &'a str,
+struct Shrinker<'p> {
+    /// Whether a candidate still shows what is being minimised.
+    keeps: &'p mut dyn FnMut(&Case) -> bool,
     runs: usize,
 }
 
 impl Shrinker<'_> {
     fn reproduces(&mut self, c: &Case) -> bool {
         self.runs += 1;
-        oracle::check(c).verdict.signature() == Some(self.signature)
+        (self.keeps)(c)
     }
 
     /// Keeps `candidate` in `best` if it reproduces and differs.
@@ -53,24 +54,43 @@ impl Shrinker<'_> {
 
 /// Minimises `case`, which must diverge with `signature`; returns it unchanged otherwise.
 pub fn minimize(case: &Case, signature: &str) -> (Case, MinimizeStats) {
-    let mut s = Shrinker { signature, runs: 0 };
+    let Some(d) = oracle::check(case).verdict.divergence().cloned() else {
+        return unchanged(case, 1);
+    };
+    if d.signature != signature {
+        return unchanged(case, 1);
+    }
+    let mut keeps = |c: &Case| oracle::check(c).verdict.signature() == Some(signature);
+    let (best, mut stats) = minimize_with(case, d.op_index + 1, &mut keeps);
+    stats.runs += 1;
+    (best, stats)
+}
+
+fn unchanged(case: &Case, runs: usize) -> (Case, MinimizeStats) {
+    let stats = MinimizeStats {
+        runs,
+        before_ops: case.ops.len(),
+        after_ops: case.ops.len(),
+    };
+    (case.clone(), stats)
+}
+
+/// The same shrink steps for any property: the smallest case, starting from `case` cut to its
+/// first `upto` operations, on which `keeps` still holds (it must hold on that prefix, and is
+/// trusted to). [`minimize`] is this with "the same signature"; `cgdiff bench power` uses it
+/// with "the planted bug still changes the verdict".
+pub fn minimize_with(
+    case: &Case,
+    upto: usize,
+    keeps: &mut dyn FnMut(&Case) -> bool,
+) -> (Case, MinimizeStats) {
+    let mut s = Shrinker { keeps, runs: 0 };
     let mut stats = MinimizeStats {
         before_ops: case.ops.len(),
         ..MinimizeStats::default()
     };
-    s.runs += 1;
-    let Some(d) = oracle::check(case).verdict.divergence().cloned() else {
-        stats.runs = s.runs;
-        stats.after_ops = case.ops.len();
-        return (case.clone(), stats);
-    };
-    if d.signature != signature {
-        stats.runs = s.runs;
-        stats.after_ops = case.ops.len();
-        return (case.clone(), stats);
-    }
     let mut best = case.clone();
-    best.ops.truncate(d.op_index + 1);
+    best.ops.truncate(upto);
     for _ in 0..16 {
         let before = best.clone();
         ddmin(&mut s, &mut best);

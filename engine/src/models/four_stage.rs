@@ -6,6 +6,7 @@
 use super::{target_leader, Design, Outcome};
 use crate::case::{Errno, Pid, Target};
 use crate::controllers::{attach_all, can_attach_all, commit};
+use crate::planted::Bug;
 use crate::trace::{Step, Warning};
 use crate::world::{hang_bound, CgId, CsetId, CsetList, TaskList, World};
 
@@ -58,6 +59,9 @@ impl Design for FourStage {
                 let (leader, threadgroup) = target_leader(w, t);
                 ret = cgroup_migrate(w, dst, leader, threadgroup);
                 if ret.is_err() {
+                    if w.bug(Bug::MultiErrorSkipsFinish) {
+                        return ret;
+                    }
                     break;
                 }
             }
@@ -94,7 +98,7 @@ impl Design for FourStage {
                     return Outcome::Hang;
                 }
                 ret = cgroup_migrate(w, to, task, false);
-                if ret.is_err() {
+                if ret.is_err() && !w.bug(Bug::TransferContinuesAfterError) {
                     break;
                 }
             }
@@ -120,13 +124,17 @@ fn add_src_of_targets(w: &mut World, dst_cgrp: CgId, leader: Pid, threadgroup: b
 pub fn cgroup_migrate_add_src(w: &mut World, src_cset: CsetId, dst_cgrp: CgId) {
     let src_cgrp = w.cset_cgroup(src_cset, w.cgroups[dst_cgrp as usize].hier);
     // nothing to do if this cset already belongs to the cgroup
-    if src_cgrp == dst_cgrp {
+    if src_cgrp == dst_cgrp && !w.bug(Bug::AddSrcSkipsSameCgroupCheck) {
         w.step(Step::AddSrcSameCgroup);
         return;
     }
     if w.csets[src_cset as usize].mg_preload_node.is_some() {
-        w.step(Step::AddSrcAlreadyPreloaded);
-        return;
+        if !w.bug(Bug::AddSrcSkipsPreloadedCheck) {
+            w.step(Step::AddSrcAlreadyPreloaded);
+            return;
+        }
+        // The kernel's list_add would corrupt the list; the model relinks the node instead.
+        w.preload_node_del(src_cset);
     }
     w.step(Step::AddSrc);
     let c = &w.csets[src_cset as usize];
@@ -160,7 +168,9 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
         let Some(dst_cset) = w.find_css_set(src_cset, dst_cgrp) else {
             w.step(Step::PrepareDstEnomem);
             // err: cgroup_migrate_finish(&csets)
-            cgroup_migrate_finish(w, CsetList::PrepareDst);
+            if !w.bug(Bug::PrepareDstErrorLeaksDsts) {
+                cgroup_migrate_finish(w, CsetList::PrepareDst);
+            }
             return Err(Errno::ENOMEM);
         };
         if w.csets[src_cset as usize].mg_dst_cset.is_some()
@@ -173,7 +183,9 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
             w.preload_node_add(dst_cset, CsetList::PrepareDst);
         } else {
             w.step(Step::PrepareDstDuplicate);
-            w.put_css_set(dst_cset, false);
+            if !w.bug(Bug::PrepareDstKeepsDuplicateRef) {
+                w.put_css_set(dst_cset, false);
+            }
         }
         i += 1;
     }
@@ -195,12 +207,12 @@ pub fn cgroup_migrate(
     w.migration_targets(leader, threadgroup, &mut targets);
     for &task in &targets {
         // @task either already exited or can't exit until the end
-        if w.task(task).exiting() {
+        if w.task(task).exiting() && !w.bug(Bug::MigrateIgnoresExiting) {
             w.step(Step::MigrateSkipExiting(task));
             continue;
         }
         let cset = w.task(task).cset;
-        if w.csets[cset as usize].mg_src_cgrp.is_none() {
+        if w.csets[cset as usize].mg_src_cgrp.is_none() && !w.bug(Bug::MigrateIgnoresNotPreloaded) {
             w.step(Step::MigrateSkipNotPreloaded(task));
             continue;
         }
@@ -242,7 +254,11 @@ fn out_release_tset(w: &mut World) {
     w.step(Step::ReleaseTset);
     w.splice_lists(CsetList::TsetDst, CsetList::TsetSrc, false);
     while let Some(&cset) = w.lists[CsetList::TsetSrc as usize].first() {
-        w.splice_mg_tasks_init(cset);
+        if w.bug(Bug::ReleaseSplicesTail) {
+            w.splice_mg_tasks_tail_init(cset);
+        } else {
+            w.splice_mg_tasks_init(cset);
+        }
         w.mg_node_del(cset);
     }
 }
@@ -251,10 +267,16 @@ fn out_release_tset(w: &mut World) {
 pub fn cgroup_migrate_finish(w: &mut World, list: CsetList) {
     w.step(Step::MigrateFinish);
     while let Some(&cset) = w.lists[list as usize].first() {
+        let last = w.lists[list as usize].len() == 1;
+        let keep_src = w.bug(Bug::FinishKeepsSrcCgrp);
         let c = &mut w.csets[cset as usize];
-        c.mg_src_cgrp = None;
+        if !keep_src {
+            c.mg_src_cgrp = None;
+        }
         c.mg_dst_cset = None;
         w.preload_node_del(cset);
-        w.put_css_set(cset, false);
+        if !(last && w.bug(Bug::FinishForgetsPut)) {
+            w.put_css_set(cset, w.bug(Bug::FinishPutsAsTaskExit));
+        }
     }
 }

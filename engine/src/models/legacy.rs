@@ -5,6 +5,7 @@
 use super::{target_leader, Design, Outcome};
 use crate::case::{Errno, Pid, Target};
 use crate::controllers::{attach_all, can_attach_all, commit};
+use crate::planted::Bug;
 use crate::trace::{Step, Warning};
 use crate::world::{hang_bound, CgId, CsetList, TaskList, World};
 
@@ -100,6 +101,9 @@ pub fn cgroup_attach_task(
             w.csets[cset as usize].mg_src_cgrp = Some(src_cgrp);
             w.mg_node_add(cset, CsetList::TsetSrc);
             w.get_css_set(cset);
+            if w.bug(Bug::LegacyCollectGetsTwice) {
+                w.get_css_set(cset);
+            }
         }
         w.step(Step::LegacyCollect(task));
         w.task_list_move(task, cset, TaskList::MgTasks);
@@ -157,9 +161,12 @@ fn out_release_tset(w: &mut World) {
     // list_for_each_entry_safe whose body unlinks the current entry: always the first.
     while let Some(&cset) = w.lists[CsetList::TsetSrc as usize].first() {
         w.splice_mg_tasks_init(cset);
+        let keep_src = w.bug(Bug::LegacyReleaseKeepsSrcCgrp);
         let c = &mut w.csets[cset as usize];
         c.mg_dst_cset = None;
-        c.mg_src_cgrp = None;
+        if !keep_src {
+            c.mg_src_cgrp = None;
+        }
         w.mg_node_del(cset);
         w.put_css_set(cset, false);
     }

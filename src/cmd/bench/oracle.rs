@@ -1,4 +1,5 @@
-//! `cgdiff bench`: throughput of the oracle on a fixed, seeded set of generated cases.
+//! `cgdiff bench` (no subcommand): throughput of the oracle on a fixed, seeded set of generated
+//! cases, on one core.
 
 use anyhow::Result;
 use cgdiff_engine::{gen, oracle, Case};
@@ -6,6 +7,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
+#[group(id = "oracle-bench")]
 pub struct Args {
     /// Number of generated cases in the fixed set (seeds 0..N).
     #[arg(long, default_value_t = 2000)]
@@ -80,7 +82,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
 }
 
 /// CPU time consumed by the calling thread.
-fn thread_cpu_secs() -> f64 {
+pub fn thread_cpu_secs() -> f64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -90,7 +92,7 @@ fn thread_cpu_secs() -> f64 {
     ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
-fn median(v: &mut [f64]) -> f64 {
+pub fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v.get(v.len() / 2).copied().unwrap_or(0.0)
 }

@@ -1,0 +1,276 @@
+//! Planted bugs: small, realistic mistakes that can be switched on in one model, one at a time,
+//! to measure how quickly a bug finder notices them (`cgdiff bench power`, docs/benchmarks.md).
+//!
+//! Each [`Bug`] is one or two lines at the right place in the model code, guarded by
+//! [`World::bug`](crate::world::World::bug). The *names* always exist so that the call sites
+//! compile in every build; the *switch* exists only where it is compiled in:
+//!
+//! - with the crate feature `planted-bugs` (`cargo run --release --features planted-bugs --
+//!   bench power`; the root crate forwards its feature of the same name), or
+//! - in this crate's own unit tests (`cfg(test)`), which is how `cargo test --workspace` checks
+//!   that every switch changes a verdict without enabling a cargo feature for the workspace.
+//!
+//! Without either, `World` has no `planted` field, [`World::bug`](crate::world::World::bug) is a
+//! `const fn` returning `false` and every guarded line compiles away: the normal build is the
+//! normal models. Why not a workspace crate that enables the feature for its tests: cargo unifies
+//! the features of a package across every workspace member built together, so such a crate
+//! would switch the feature on for the whole `cargo test --workspace` build, the CLI's included.
+
+use serde::Serialize;
+
+/// Whether planted bugs can be switched on in this build of the engine.
+pub const COMPILED: bool = cfg!(any(test, feature = "planted-bugs"));
+
+/// One planted bug. Four-stage bugs are planted in the four-stage world only, legacy bugs in
+/// the legacy world only, even when the guarded line is in code both models share.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord, Serialize)]
+pub enum Bug {
+    /// `cgroup_migrate_finish` forgets the `put_css_set` of the last set on the list.
+    FinishForgetsPut,
+    /// `cgroup_migrate_finish` clears `mg_dst_cset` but not `mg_src_cgrp`.
+    FinishKeepsSrcCgrp,
+    /// `cgroup_migrate_finish` puts with `taskexit = true` (`put_css_set` for
+    /// `put_css_set_locked(cset, false)`): a cgroup emptied by freeing an unused destination is
+    /// marked releasable and queued for release.
+    FinishPutsAsTaskExit,
+    /// `cgroup_migrate_prepare_dst`, meeting a destination already gathered, forgets to drop
+    /// the extra reference `find_css_set` took.
+    PrepareDstKeepsDuplicateRef,
+    /// `cgroup_migrate_prepare_dst`'s error path returns without releasing the destinations
+    /// gathered so far (`cgroup_migrate_finish(&csets)` forgotten).
+    PrepareDstErrorLeaksDsts,
+    /// `cgroup_migrate_add_src` forgets the "already preloaded" check: a css_set shared by two
+    /// targets is added (and referenced) twice.
+    AddSrcSkipsPreloadedCheck,
+    /// `cgroup_migrate_add_src` forgets the "already in the destination" check.
+    AddSrcSkipsSameCgroupCheck,
+    /// `cgroup_migrate` forgets to skip `PF_EXITING` tasks.
+    MigrateIgnoresExiting,
+    /// `cgroup_migrate` forgets to skip tasks whose css_set was not preloaded (those already in
+    /// the destination): they reach the commit without a destination.
+    MigrateIgnoresNotPreloaded,
+    /// `out_cancel_attach` also calls `cancel_attach` of the controller whose `can_attach`
+    /// failed (four-stage's migrate).
+    CancelAlsoFailing,
+    /// Four-stage `out_release_tset` puts the migrated tasks at the tail of `tasks`
+    /// (`list_splice_tail_init` for `list_splice_init`).
+    ReleaseSplicesTail,
+    /// Four-stage `cgroup_transfer_tasks` keeps going after a failed `cgroup_migrate` and
+    /// returns the last result.
+    TransferContinuesAfterError,
+    /// Four-stage multi-target migrate returns on a failed target without
+    /// `cgroup_migrate_finish`: the preload references and marks stay.
+    MultiErrorSkipsFinish,
+    /// Legacy `out_release_tset` forgets to clear `mg_src_cgrp`.
+    LegacyReleaseKeepsSrcCgrp,
+    /// Legacy collection takes the source css_set's reference twice.
+    LegacyCollectGetsTwice,
+    /// Legacy step 1 calls the controllers' `can_attach` in reverse id order.
+    LegacyCanAttachReversed,
+}
+
+impl Bug {
+    pub const ALL: [Bug; 16] = [
+        Bug::FinishForgetsPut,
+        Bug::FinishKeepsSrcCgrp,
+        Bug::FinishPutsAsTaskExit,
+        Bug::PrepareDstKeepsDuplicateRef,
+        Bug::PrepareDstErrorLeaksDsts,
+        Bug::AddSrcSkipsPreloadedCheck,
+        Bug::AddSrcSkipsSameCgroupCheck,
+        Bug::MigrateIgnoresExiting,
+        Bug::MigrateIgnoresNotPreloaded,
+        Bug::CancelAlsoFailing,
+        Bug::ReleaseSplicesTail,
+        Bug::TransferContinuesAfterError,
+        Bug::MultiErrorSkipsFinish,
+        Bug::LegacyReleaseKeepsSrcCgrp,
+        Bug::LegacyCollectGetsTwice,
+        Bug::LegacyCanAttachReversed,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Bug::FinishForgetsPut => "finish-forgets-put",
+            Bug::FinishKeepsSrcCgrp => "finish-keeps-src-cgrp",
+            Bug::FinishPutsAsTaskExit => "finish-puts-as-task-exit",
+            Bug::PrepareDstKeepsDuplicateRef => "prepare-dst-keeps-duplicate-ref",
+            Bug::PrepareDstErrorLeaksDsts => "prepare-dst-error-leaks-dsts",
+            Bug::AddSrcSkipsPreloadedCheck => "add-src-skips-preloaded-check",
+            Bug::AddSrcSkipsSameCgroupCheck => "add-src-skips-same-cgroup-check",
+            Bug::MigrateIgnoresExiting => "migrate-ignores-exiting",
+            Bug::MigrateIgnoresNotPreloaded => "migrate-ignores-not-preloaded",
+            Bug::CancelAlsoFailing => "cancel-also-failing",
+            Bug::ReleaseSplicesTail => "release-splices-tail",
+            Bug::TransferContinuesAfterError => "transfer-continues-after-error",
+            Bug::MultiErrorSkipsFinish => "multi-error-skips-finish",
+            Bug::LegacyReleaseKeepsSrcCgrp => "legacy-release-keeps-src-cgrp",
+            Bug::LegacyCollectGetsTwice => "legacy-collect-gets-twice",
+            Bug::LegacyCanAttachReversed => "legacy-can-attach-reversed",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Bug> {
+        Bug::ALL.into_iter().find(|b| b.name() == s)
+    }
+
+    /// The model the bug is planted in: 0 = legacy, 1 = four-stage (the oracle's order).
+    pub fn model(self) -> usize {
+        match self {
+            Bug::LegacyReleaseKeepsSrcCgrp
+            | Bug::LegacyCollectGetsTwice
+            | Bug::LegacyCanAttachReversed => 0,
+            _ => 1,
+        }
+    }
+
+    /// The name of the model the bug is planted in.
+    pub fn design(self) -> &'static str {
+        ["legacy", "four-stage"][self.model()]
+    }
+}
+
+impl std::fmt::Display for Bug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every switch, on, changes the oracle's verdict on a hand-written case (so no switch is
+    //! dead), and leaves the verdict of the same case alone when off.
+    use super::*;
+    use crate::oracle::{check, check_with_bug, Report};
+
+    /// A verdict: agree, or the first divergent operation and its signature.
+    type Key = Option<(usize, String)>;
+
+    fn key(r: &Report) -> Key {
+        r.verdict
+            .divergence()
+            .map(|d| (d.op_index, d.signature.clone()))
+    }
+
+    /// The case, its verdict without the bug, its verdict with it.
+    fn verdicts(text: &str, bug: Bug) -> (Key, Key) {
+        let case = crate::format::parse(text).expect("case parses").case;
+        (key(&check(&case)), key(&check_with_bug(&case, bug)))
+    }
+
+    /// A hand-written case for each bug, as small as we could make it.
+    fn case_for(bug: Bug) -> &'static str {
+        match bug {
+            // A plain move: the last preloaded set keeps a reference.
+            Bug::FinishForgetsPut => {
+                "cgdiff-case v1\nhierarchy h1 -\nmkdir h1:/a\nfork 1 2\nmigrate-task 2 h1:/a\n"
+            }
+            // init_css_set is a source twice: the second add_src finds mg_src_cgrp still set.
+            Bug::FinishKeepsSrcCgrp => {
+                "cgdiff-case v1\nhierarchy h1 -\nmkdir h1:/a\nfork 1 2\nfork 1 3\n\
+                 migrate-task 2 h1:/a\nmigrate-task 3 h1:/a\n"
+            }
+            // Four-stage builds h1:/a's css_set for the exiting task, moves nothing, frees it:
+            // h1:/a is empty again, and was never releasable.
+            Bug::FinishPutsAsTaskExit => {
+                "cgdiff-case v1\nhierarchy h1 - notify\nmkdir h1:/a\nfork 1 2\nexit-begin 2\n\
+                 migrate-task 2 h1:/a\n"
+            }
+            // The second target fails in cpu's can_attach.
+            Bug::MultiErrorSkipsFinish => {
+                "cgdiff-case v1\nhierarchy h1 cpu\nmkdir h1:/a\nfork 1 2\nfork 1 3\n\
+                 migrate-multi h1:/a 2 3 fail-can-attach=cpu:2:EINVAL\n"
+            }
+            // Threads 2 (on h1:/a) and 3 (on h1:/b) both map to h1:/c: a duplicate destination.
+            Bug::PrepareDstKeepsDuplicateRef => {
+                "cgdiff-case v1\nhierarchy h1 -\nmkdir h1:/a\nmkdir h1:/b\nmkdir h1:/c\n\
+                 fork 1 2\nthread 2 3\nmigrate-task 2 h1:/a\nmigrate-task 3 h1:/b\n\
+                 migrate-process 2 h1:/c\n"
+            }
+            // Two sources that differ on h2, so two new destinations of 1 + 3 allocations
+            // each; the second destination's first allocation (the 5th) fails.
+            Bug::PrepareDstErrorLeaksDsts => {
+                "cgdiff-case v1\nhierarchy h1 -\nhierarchy h2 -\nmkdir h1:/a\nmkdir h1:/c\n\
+                 mkdir h2:/x\nfork 1 2\nthread 2 3\nmigrate-task 2 h1:/a\nmigrate-task 3 h2:/x\n\
+                 migrate-process 2 h1:/c fail-alloc=5\n"
+            }
+            // Two threads on one css_set: add_src sees it twice.
+            Bug::AddSrcSkipsPreloadedCheck => {
+                "cgdiff-case v1\nhierarchy h1 -\nmkdir h1:/a\nfork 1 2\nthread 2 3\n\
+                 migrate-process 2 h1:/a\n"
+            }
+            // pid 1 is already in h1:/.
+            Bug::AddSrcSkipsSameCgroupCheck => {
+                "cgdiff-case v1\nhierarchy h1 -\nmigrate-task 1 h1:/\n"
+            }
+            Bug::MigrateIgnoresExiting => {
+                "cgdiff-case v1\nhierarchy h1 -\nmkdir h1:/a\nfork 1 2\nthread 2 3\n\
+                 exit-begin 3\nmigrate-process 2 h1:/a\n"
+            }
+            // Thread 3 is in h1:/a already; its leader is not.
+            Bug::MigrateIgnoresNotPreloaded => {
+                "cgdiff-case v1\nhierarchy h1 -\nmkdir h1:/a\nfork 1 2\nthread 2 3\n\
+                 migrate-task 3 h1:/a\nmigrate-process 2 h1:/a\n"
+            }
+            Bug::CancelAlsoFailing => {
+                "cgdiff-case v1\nhierarchy h1 cpuset\nmkdir h1:/a\nfork 1 2\n\
+                 migrate-task 2 h1:/a fail-can-attach=cpuset:1:EINVAL\n"
+            }
+            // h1:/a already holds 2 when 3 joins it: head or tail of its css_set's tasks.
+            Bug::ReleaseSplicesTail => {
+                "cgdiff-case v1\nhierarchy h1 -\nmkdir h1:/a\nfork 1 2\nfork 1 3\n\
+                 migrate-task 2 h1:/a\nmigrate-task 3 h1:/a\n"
+            }
+            // The first migrate of the transfer fails in can_attach; the second would succeed.
+            Bug::TransferContinuesAfterError => {
+                "cgdiff-case v1\nhierarchy h1 cpu\nmkdir h1:/a\nmkdir h1:/b\nfork 1 2\nfork 1 3\n\
+                 migrate-task 2 h1:/a\nmigrate-task 3 h1:/a\n\
+                 transfer-tasks h1:/a h1:/b fail-can-attach=cpu:1:EINVAL\n"
+            }
+            Bug::LegacyReleaseKeepsSrcCgrp => {
+                "cgdiff-case v1\nhierarchy h1 -\nmkdir h1:/a\nfork 1 2\nfork 1 3\n\
+                 migrate-task 2 h1:/a\nmigrate-task 3 h1:/a\n"
+            }
+            Bug::LegacyCollectGetsTwice => {
+                "cgdiff-case v1\nhierarchy h1 -\nmkdir h1:/a\nfork 1 2\nmigrate-task 2 h1:/a\n"
+            }
+            Bug::LegacyCanAttachReversed => {
+                "cgdiff-case v1\nhierarchy h1 cpuset,cpu\nmkdir h1:/a\nfork 1 2\n\
+                 migrate-task 2 h1:/a\n"
+            }
+        }
+    }
+
+    #[test]
+    fn every_planted_bug_changes_a_verdict() {
+        for bug in Bug::ALL {
+            let (clean, planted) = verdicts(case_for(bug), bug);
+            assert_ne!(
+                clean, planted,
+                "{bug}: the switch changes nothing on its case"
+            );
+        }
+    }
+
+    #[test]
+    fn names_round_trip_and_name_their_model() {
+        for bug in Bug::ALL {
+            assert_eq!(bug.name().starts_with("legacy-"), bug.model() == 0, "{bug}");
+            assert_eq!(Bug::from_name(bug.name()), Some(bug));
+        }
+    }
+
+    #[test]
+    fn planted_models_never_panic_on_generated_cases() {
+        // The bugs break the models' bookkeeping on purpose; the models must still answer
+        // (warnings, invariants, hangs), never panic or loop: the bench runs millions of these.
+        let mut buf = Vec::new();
+        for bug in Bug::ALL {
+            for seed in 0..100u64 {
+                crate::gen::seeded_bytes(seed ^ 0x5eed, 1024, &mut buf);
+                let case = crate::gen::from_bytes(&buf, 48);
+                let _ = check_with_bug(&case, bug);
+            }
+        }
+    }
+}

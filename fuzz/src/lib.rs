@@ -1,0 +1,89 @@
+//! Support for the cargo-fuzz targets of `fuzz_targets/`: the case store they feed
+//! ([`sink`]), the feature hints they give libFuzzer ([`hints`]), and when to crash.
+//! See docs/fuzzing.md.
+
+pub mod hints;
+pub mod sink;
+
+use arbitrary::{Arbitrary, Unstructured};
+use cgdiff_engine::{format, Case, Divergence};
+use std::sync::OnceLock;
+
+/// Reads an input of the `differential` target the way `cgdiff import` reads a file: a case
+/// file when its first line that is neither blank nor a `#` comment starts with `cgdiff-case`
+/// (what `cgdiff corpus seed` and `cgdiff export --as fuzz-input` write for cases stored
+/// without bytes), else raw bytes through `Arbitrary` (total: every byte string is a case).
+/// `None` for text that looks like a case file but does not parse.
+pub fn decode(data: &[u8]) -> Option<Case> {
+    let text = std::str::from_utf8(data).ok();
+    let is_case_file = text.is_some_and(|t| {
+        t.lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            .is_some_and(|l| l.starts_with("cgdiff-case"))
+    });
+    match text {
+        Some(t) if is_case_file => format::parse(t).ok().map(|f| f.case),
+        _ => Case::arbitrary(&mut Unstructured::new(data)).ok(),
+    }
+}
+
+/// When the differential target panics on a divergence (`CGDIFF_FUZZ_CRASH`), so that libFuzzer
+/// stops and saves the input as an artifact. By default it never does: divergences go to the
+/// store and the campaign continues.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashMode {
+    /// Unset or empty: record and continue.
+    Never,
+    /// `unexpected`: on a divergence no expected-difference rule covers.
+    Unexpected,
+    /// `any`: on every divergence.
+    Any,
+}
+
+impl CrashMode {
+    pub fn parse(s: &str) -> Option<CrashMode> {
+        match s {
+            "" | "never" | "off" => Some(CrashMode::Never),
+            "unexpected" => Some(CrashMode::Unexpected),
+            "any" => Some(CrashMode::Any),
+            _ => None,
+        }
+    }
+
+    pub fn crashes_on(self, d: &Divergence) -> bool {
+        match self {
+            CrashMode::Never => false,
+            CrashMode::Unexpected => d.rule.is_none(),
+            CrashMode::Any => true,
+        }
+    }
+}
+
+static CRASH: OnceLock<CrashMode> = OnceLock::new();
+
+/// Reads the environment once, at start: `CGDIFF_FUZZ_CRASH` and `CGDIFF_FUZZ_HINTS`. A bad
+/// value stops the process with a message (exit 2), not a panic, which libFuzzer would take
+/// for a finding.
+pub fn init_from_env(target: &'static str) {
+    let crash = std::env::var("CGDIFF_FUZZ_CRASH").unwrap_or_default();
+    let Some(mode) = CrashMode::parse(&crash) else {
+        eprintln!("{target}: CGDIFF_FUZZ_CRASH={crash:?}: expected `unexpected` or `any`");
+        std::process::exit(2);
+    };
+    let _ = CRASH.set(mode);
+    match std::env::var("CGDIFF_FUZZ_HINTS").as_deref() {
+        Err(_) | Ok("" | "on") => {}
+        Ok("off") => hints::set_enabled(false),
+        Ok(other) => {
+            eprintln!("{target}: CGDIFF_FUZZ_HINTS={other:?}: expected `on` or `off`");
+            std::process::exit(2);
+        }
+    }
+    sink::init(target);
+}
+
+/// The crash mode read by [`init_from_env`].
+pub fn crash_mode() -> CrashMode {
+    CRASH.get().copied().unwrap_or(CrashMode::Never)
+}
