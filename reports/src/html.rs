@@ -82,6 +82,19 @@ fn sig_link(s: &SignatureReport) -> String {
     )
 }
 
+/// The finding of docs/findings.md an unexpected signature belongs to, or a flag saying none
+/// does.
+fn listed(s: &SignatureReport) -> String {
+    match &s.listed {
+        Some(l) => format!(
+            r#"<span class="nw" title="{}">{}</span>"#,
+            esc(&format!("{}: {}", l.pattern, l.finding)),
+            esc(l.finding.split('.').next().unwrap_or(&l.finding))
+        ),
+        None => r#"<span class="badge regressed">unlisted</span>"#.to_string(),
+    }
+}
+
 fn replay_text(s: &SignatureReport) -> String {
     match &s.latest_replay {
         None => r#"<span class="muted">not replayed</span>"#.to_string(),
@@ -182,6 +195,12 @@ pub fn render(r: &Report) -> String {
     );
     card(
         &mut o,
+        if t.unlisted > 0 { "bad" } else { "ok" },
+        t.unlisted.to_string(),
+        "not in findings.md",
+    );
+    card(
+        &mut o,
         "warn",
         ub(Status::Reproducing).to_string(),
         "unexpected still reproducing",
@@ -206,8 +225,8 @@ pub fn render(r: &Report) -> String {
     } else {
         let _ = write!(
             o,
-            r#"<p class="note">{} unexpected signature(s) still reproduce: each is a failing test case in <code>junit.xml</code>. See <code>docs/findings.md</code> for the known ones.</p>"#,
-            t.failing
+            r#"<p class="note">{} unexpected signature(s) still reproduce: each is a failing test case in <code>junit.xml</code>. {} of them match no pattern of <code>docs/findings.md</code> (marked <span class="badge regressed">unlisted</span>); the others are variants of written-up findings.</p>"#,
+            t.failing, t.unlisted
         );
     }
 
@@ -238,15 +257,15 @@ pub fn render(r: &Report) -> String {
             o.push_str("<p class=\"muted\">none</p>");
             continue;
         }
-        o.push_str("<table><tr><th>signature</th><th class=\"num\">hits</th><th class=\"num\">cases</th><th>minimal case</th><th>latest replay</th><th>first seen</th></tr>");
+        o.push_str("<table><tr><th>signature</th><th>docs/findings.md</th><th class=\"num\">hits</th><th>minimal case</th><th>latest replay</th><th>first seen</th></tr>");
         for s in group {
             let _ = write!(
                 o,
-                r##"<tr><td>{} {}</td><td class="num">{}</td><td class="num">{}</td><td class="nw"><a href="#case-{n}">case {id}</a> · <a href="#explain-{n}">explain</a> <span class="muted">({} ops)</span></td><td class="nw">{}</td><td class="nw">{}</td></tr>"##,
+                r##"<tr><td>{} {}</td><td>{}</td><td class="num">{}</td><td class="nw"><a href="#case-{n}">case {id}</a> · <a href="#explain-{n}">explain</a> <span class="muted">({} ops)</span></td><td class="nw">{}</td><td class="nw">{}</td></tr>"##,
                 badge(s),
                 sig_link(s),
+                listed(s),
                 s.hit_count,
-                s.cases,
                 s.best_case.ops,
                 replay_text(s),
                 esc(&time::short(s.first_seen)),
@@ -452,6 +471,20 @@ fn detail(o: &mut String, s: &SignatureReport) {
             ),
         ),
         None => row(o, "rule", "none: unexpected".to_string()),
+    }
+    if !s.expected {
+        row(
+            o,
+            "docs/findings.md",
+            match &s.listed {
+                Some(l) => format!(
+                    "{} <span class=\"muted\">(pattern <code>{}</code>)</span>",
+                    esc(&l.finding),
+                    esc(&l.pattern)
+                ),
+                None => "<b>not listed</b>: a finding nobody has written up yet".to_string(),
+            },
+        );
     }
     row(
         o,

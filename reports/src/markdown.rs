@@ -17,7 +17,10 @@ pub fn render(r: &Report) -> String {
     let verdict = if t.failing == 0 {
         "✅ no unexpected divergence reproduces".to_string()
     } else {
-        format!("❌ {} unexpected signature(s) still reproduce", t.failing)
+        format!(
+            "❌ {} unexpected signature(s) still reproduce, {} of them not in `docs/findings.md`",
+            t.failing, t.unlisted
+        )
     };
     let _ = writeln!(
         o,
@@ -48,8 +51,13 @@ pub fn render(r: &Report) -> String {
         for s in attention.iter().take(LIST) {
             let _ = writeln!(
                 o,
-                "- **{}** {} — case {} ({} ops), reproduce: {}",
+                "- **{}**{} {} — case {} ({} ops), reproduce: {}",
                 s.status.as_str(),
+                if s.listed.is_none() {
+                    " (unlisted)"
+                } else {
+                    ""
+                },
                 code(&s.signature),
                 s.best_case.id,
                 s.best_case.ops,

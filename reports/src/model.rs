@@ -15,6 +15,24 @@ use std::collections::{BTreeMap, HashMap};
 /// (a field removed, renamed or given another meaning); adding a field does not bump it.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// `docs/findings.md` as of the build: which unexpected signatures are written-up findings.
+const FINDINGS_DOC: &str = include_str!("../../docs/findings.md");
+
+/// The signature patterns of a findings document, each with the heading of the finding that
+/// lists it (`F2. Legacy never cancels …`).
+pub fn finding_patterns(doc: &str) -> Vec<(String, String)> {
+    let mut heading = String::new();
+    let mut out = Vec::new();
+    for line in doc.lines() {
+        if let Some(h) = line.strip_prefix("## ") {
+            heading = h.trim().to_string();
+        } else if let Some(p) = cgdiff_engine::findings::patterns(line).into_iter().next() {
+            out.push((p, heading.clone()));
+        }
+    }
+    out
+}
+
 /// The two models, in the order every per-model list of the report uses.
 pub const MODELS: [&str; 2] = ["legacy", "four-stage"];
 
@@ -144,6 +162,9 @@ pub struct Totals {
     pub unexpected_by_status: BTreeMap<Status, usize>,
     /// Signatures that fail the JUnit report (unexpected and not fixed).
     pub failing: usize,
+    /// Of those, the ones no pattern of `docs/findings.md` accounts for: findings nobody has
+    /// written up yet.
+    pub unlisted: usize,
     /// Distinct cases stored.
     pub cases: usize,
     /// Runs stored.
@@ -178,6 +199,9 @@ pub struct SignatureReport {
     pub status: Status,
     /// Whether the JUnit report fails it: unexpected and not fixed.
     pub failing: bool,
+    /// For an unexpected signature, the finding of `docs/findings.md` (as built) whose
+    /// signature pattern matches it; `None`: not written up yet.
+    pub listed: Option<ListedFinding>,
     /// First and last recorded (unix seconds).
     pub first_seen: i64,
     /// Last recorded (unix seconds).
@@ -198,6 +222,15 @@ pub struct SignatureReport {
     pub explanation: Explanation,
     /// Shell command lines that reproduce, explain and minimise the best case.
     pub reproduce: Vec<String>,
+}
+
+/// A written-up finding a signature belongs to.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedFinding {
+    /// The matching `- signature:` pattern.
+    pub pattern: String,
+    /// The heading of the finding (`F2. Legacy never cancels …`).
+    pub finding: String,
 }
 
 /// An expected-difference rule.
@@ -439,6 +472,7 @@ pub fn build(store: &Store, opts: &Options) -> Result<Report, ReportError> {
     }
     let case_by_id: HashMap<i64, &CaseRow> = cases.iter().map(|c| (c.id, c)).collect();
 
+    let findings = finding_patterns(FINDINGS_DOC);
     let mut out = Vec::with_capacity(sigs.len());
     for s in &sigs {
         let sig_cases = by_sig
@@ -504,6 +538,17 @@ pub fn build(store: &Store, opts: &Options) -> Result<Report, ReportError> {
             }),
             status,
             failing: !s.expected && status != Status::Fixed,
+            listed: if s.expected {
+                None
+            } else {
+                findings
+                    .iter()
+                    .find(|(p, _)| cgdiff_engine::findings::glob_match(p, &s.signature))
+                    .map(|(p, f)| ListedFinding {
+                        pattern: p.clone(),
+                        finding: f.clone(),
+                    })
+            },
             first_seen: s.first_seen,
             last_seen: s.last_seen,
             hit_count: s.hit_count,
@@ -640,6 +685,10 @@ fn totals(
         unexpected: sigs.iter().filter(|s| !s.expected).count(),
         expected: sigs.iter().filter(|s| s.expected).count(),
         failing: sigs.iter().filter(|s| s.failing).count(),
+        unlisted: sigs
+            .iter()
+            .filter(|s| s.failing && s.listed.is_none())
+            .count(),
         cases: cases.len(),
         runs: runs.len(),
         runs_in_window: summaries.iter().filter(|r| r.in_window).count(),
@@ -791,6 +840,21 @@ mod tests {
             .collect();
         assert_eq!(legacy_only, (4..=8).collect::<Vec<_>>(), "{names:?}");
         assert_eq!(four_only, (9..=19).collect::<Vec<_>>(), "{names:?}");
+    }
+
+    /// Every pattern of the findings document is read, with its finding's heading.
+    #[test]
+    fn findings_patterns_carry_their_heading() {
+        let all = finding_patterns(FINDINGS_DOC);
+        assert_eq!(
+            all.len(),
+            cgdiff_engine::findings::patterns(FINDINGS_DOC).len()
+        );
+        let (_, heading) = all
+            .iter()
+            .find(|(p, _)| p == "*controller*invariant/alloc*/legacy")
+            .expect("F2's pattern");
+        assert!(heading.starts_with("F2."), "{heading}");
     }
 
     #[test]

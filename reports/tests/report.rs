@@ -233,6 +233,17 @@ fn each_status_appears_and_the_window_is_the_previous_replay() {
     assert_eq!(rule.name, "all-or-nothing-on-enomem");
     assert!(rule.reason.as_deref().unwrap().contains("moves nothing"));
     assert_eq!(r.totals.failing, 3, "A, C and D: unexpected and not fixed");
+    // The example findings are all written up in docs/findings.md.
+    assert_eq!(r.totals.unlisted, 0);
+    let listed = |sig: &str| {
+        let s = r.signatures.iter().find(|s| s.signature == sig).unwrap();
+        s.listed.as_ref().map(|l| l.finding.clone())
+    };
+    assert!(listed(&example(A).1).unwrap().starts_with("F2."));
+    assert!(
+        listed(&example(E).1).is_none(),
+        "expected ones are not findings"
+    );
     // Unexpected first, most urgent first.
     assert_eq!(r.signatures[0].status, Status::Regressed);
     assert!(r.signatures.last().unwrap().expected);
@@ -329,6 +340,9 @@ fn markup_in_a_case_is_escaped_everywhere() {
         .find(|s| s.signature.contains("script"))
         .unwrap();
     assert_eq!(bad.explanation.verdict, "unreadable");
+    assert!(bad.expected, "it names a rule (no such rule: no reason)");
+    assert!(bad.rule.as_ref().unwrap().reason.is_none());
+    assert_eq!(r.totals.unlisted, 0);
     let html = cgdiff_reports::html::render(&r);
     assert!(!html.contains(SCRIPT), "raw script tag in the HTML");
     assert!(!html.contains("<img") && !html.contains("<b>bold"));
@@ -499,4 +513,43 @@ fn junit_shape(xml: &str) -> Junit {
         failure_texts,
         system_outs,
     }
+}
+
+/// An unexpected signature no pattern of docs/findings.md matches is flagged as unlisted.
+#[test]
+fn unexpected_signatures_outside_the_findings_are_unlisted() {
+    let dir = temp("unlisted");
+    let mut store = two_nights(&dir);
+    let (text, ..) = example(A);
+    store
+        .record_at(
+            &NewCase {
+                text,
+                bytes: None,
+                signature: "fork/warning/none/diff".into(),
+                classes: vec!["warning".into()],
+                rule: None,
+                first_op: 0,
+                ops: 1,
+                minimised_from: None,
+                found_by: FoundBy::Import,
+                run_id: None,
+                tool_version: "test".into(),
+                git_commit: None,
+            },
+            5000,
+        )
+        .unwrap();
+    let r = build(&store, &opts(None)).unwrap();
+    assert_eq!(r.totals.unlisted, 1);
+    let s = r
+        .signatures
+        .iter()
+        .find(|s| s.signature == "fork/warning/none/diff")
+        .unwrap();
+    assert!(s.listed.is_none() && s.failing);
+    assert!(cgdiff_reports::html::render(&r).contains(">unlisted</span>"));
+    assert!(cgdiff_reports::markdown::render(&r)
+        .contains("**new** (unlisted) `fork/warning/none/diff`"));
+    let _ = std::fs::remove_dir_all(dir);
 }
