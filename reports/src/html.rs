@@ -40,6 +40,8 @@ table { border-collapse: collapse; background: #fff; border: 1px solid var(--lin
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eceff1; vertical-align: top; }
 th { background: #f1f3f4; font-weight: 600; font-size: 12.5px; }
 td.nw { white-space: nowrap; }
+td a code { overflow-wrap: anywhere; }
+td.why { font-size: 12.5px; color: #3c4043; width: 42%; }
 nav { margin: 12px 0 0; font-size: 13px; } nav a { margin-right: 14px; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .badge { display: inline-block; padding: 0 7px; border-radius: 9px; font-size: 11.5px;
@@ -294,7 +296,7 @@ pub fn render(r: &Report) -> String {
                 .map_or(("", None), |x| (x.name.as_str(), x.reason.as_deref()));
             let _ = write!(
                 o,
-                r##"<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td class="num">{}</td><td><a href="#case-{n}">case {id}</a> · <a href="#explain-{n}">explain</a></td><td>{}</td></tr>"##,
+                r##"<tr><td>{}</td><td class="nw"><code>{}</code></td><td class="why">{}</td><td class="num">{}</td><td class="nw"><a href="#case-{n}">case {id}</a> · <a href="#explain-{n}">explain</a></td><td>{}</td></tr>"##,
                 sig_link(s),
                 esc(name),
                 reason.map_or_else(

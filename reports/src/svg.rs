@@ -36,18 +36,20 @@ fn empty(title: &str, what: &str) -> String {
     out
 }
 
-/// A round upper bound for an axis: 1, 2 or 5 times a power of ten.
+/// A round upper bound for an axis of four ticks: four times 1, 2, 2.5 or 5 times a power of
+/// ten, so every tick label is a round number.
 fn nice_max(v: f64) -> f64 {
     if v <= 0.0 {
-        return 1.0;
+        return 4.0;
     }
-    let p = 10f64.powf(v.log10().floor());
-    for m in [1.0, 2.0, 5.0, 10.0] {
-        if v <= m * p {
-            return m * p;
+    let step = (v / 4.0).max(1.0);
+    let p = 10f64.powf(step.log10().floor());
+    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
+        if step <= m * p {
+            return 4.0 * m * p;
         }
     }
-    10.0 * p
+    40.0 * p
 }
 
 /// Numbers for axis labels: 1234567 -> 1.2M.
@@ -142,7 +144,7 @@ pub fn throughput(points: &[ThroughputPoint]) -> String {
     let plot_w = W - LEFT - RIGHT;
     let plot_h = H - TOP - BOTTOM;
     let slot = plot_w / shown.len() as f64;
-    let bar = (slot * 0.7).max(1.0);
+    let bar = (slot * 0.7).clamp(1.0, 36.0);
     let mut out = String::new();
     open(title, &mut out);
     y_axis(max, &mut out);
@@ -239,10 +241,12 @@ mod tests {
 
     #[test]
     fn axis_maxima_are_round() {
-        assert_eq!(nice_max(0.0), 1.0);
-        assert_eq!(nice_max(7.0), 10.0);
-        assert_eq!(nice_max(12.0), 20.0);
-        assert_eq!(nice_max(31_000.0), 50_000.0);
+        assert_eq!(nice_max(0.0), 4.0);
+        assert_eq!(nice_max(3.0), 4.0);
+        assert_eq!(nice_max(7.0), 8.0);
+        assert_eq!(nice_max(187.0), 200.0);
+        assert_eq!(nice_max(2693.0), 4000.0);
+        assert_eq!(nice_max(31_000.0), 40_000.0);
         assert_eq!(compact(31_000.0), "31k");
         assert_eq!(compact(2.5), "2.5");
     }
