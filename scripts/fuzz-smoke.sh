@@ -93,6 +93,29 @@ for t in "${targets[@]}"; do
     echo "fuzz-smoke: ok   $t:${summary% }$note"
 done
 
+# The crash modes on the written-up findings: `unexpected` crashes on one, `unlisted` (what
+# .clusterfuzzlite/build.sh bakes in) on none, since docs/findings.md lists them all.
+modes=$tmp/modes
+mkdir -p "$modes"
+status=0
+CGDIFF_DB=$modes/cgdiff.db CGDIFF_FUZZ_CRASH=unlisted "$bin_dir/differential" \
+    -artifact_prefix="$modes/" examples/findings/*.case >"$modes/unlisted.log" 2>&1 || status=$?
+if [[ $status -ne 0 ]]; then
+    failed=1
+    echo "fuzz-smoke: FAIL CGDIFF_FUZZ_CRASH=unlisted crashed on a listed finding (exit $status):"
+    grep -m 3 -A 2 'panicked' "$modes/unlisted.log" | sed 's/^/    /'
+fi
+status=0
+CGDIFF_DB=$modes/cgdiff.db CGDIFF_FUZZ_CRASH=unexpected "$bin_dir/differential" \
+    -artifact_prefix="$modes/" examples/findings/legacy-enomem-no-cancel.case \
+    >"$modes/unexpected.log" 2>&1 || status=$?
+if [[ $status -eq 0 ]]; then
+    failed=1
+    echo "fuzz-smoke: FAIL CGDIFF_FUZZ_CRASH=unexpected did not crash on an unexpected divergence"
+else
+    echo "fuzz-smoke: ok   crash modes (unlisted: no crash on docs/findings.md's cases; unexpected: crash)"
+fi
+
 echo "fuzz-smoke: $((SECONDS - started))s in all (build and lints $((built - started))s)"
 if [[ $failed -ne 0 ]]; then
     echo "fuzz-smoke: a fuzz target failed; reproduce with" \

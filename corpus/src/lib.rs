@@ -14,10 +14,12 @@
 //! plain one reads the system clock. Tests and deterministic replays use the `_at` ones.
 
 mod error;
+mod merge;
 mod schema;
 mod types;
 
 pub use error::StoreError;
+pub use merge::MergeStats;
 pub use schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 pub use types::*;
 

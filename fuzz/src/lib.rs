@@ -37,8 +37,20 @@ pub enum CrashMode {
     Never,
     /// `unexpected`: on a divergence no expected-difference rule covers.
     Unexpected,
+    /// `unlisted`: on an unexpected divergence whose signature matches none of the patterns
+    /// of `docs/findings.md` (as built in): a finding nobody has written up yet. What
+    /// ClusterFuzzLite and OSS-Fuzz builds use, so that only new findings come back as crashes
+    /// (docs/scale-out.md).
+    Unlisted,
     /// `any`: on every divergence.
     Any,
+}
+
+/// The signature patterns of `docs/findings.md` as of the build.
+fn listed_patterns() -> &'static [String] {
+    static PATTERNS: OnceLock<Vec<String>> = OnceLock::new();
+    PATTERNS
+        .get_or_init(|| cgdiff_engine::findings::patterns(include_str!("../../docs/findings.md")))
 }
 
 impl CrashMode {
@@ -46,6 +58,7 @@ impl CrashMode {
         match s {
             "" | "never" | "off" => Some(CrashMode::Never),
             "unexpected" => Some(CrashMode::Unexpected),
+            "unlisted" => Some(CrashMode::Unlisted),
             "any" => Some(CrashMode::Any),
             _ => None,
         }
@@ -55,6 +68,10 @@ impl CrashMode {
         match self {
             CrashMode::Never => false,
             CrashMode::Unexpected => d.rule.is_none(),
+            CrashMode::Unlisted => {
+                d.rule.is_none()
+                    && cgdiff_engine::findings::matching(listed_patterns(), &d.signature).is_none()
+            }
             CrashMode::Any => true,
         }
     }
@@ -65,10 +82,19 @@ static CRASH: OnceLock<CrashMode> = OnceLock::new();
 /// Reads the environment once, at start: `CGDIFF_FUZZ_CRASH` and `CGDIFF_FUZZ_HINTS`. A bad
 /// value stops the process with a message (exit 2), not a panic, which libFuzzer would take
 /// for a finding.
+///
+/// Builds for fuzzing services that set no environment at run time (ClusterFuzzLite, OSS-Fuzz)
+/// bake a default in with `CGDIFF_FUZZ_CRASH_DEFAULT` at build time; the variable still wins.
 pub fn init_from_env(target: &'static str) {
-    let crash = std::env::var("CGDIFF_FUZZ_CRASH").unwrap_or_default();
+    let crash = std::env::var("CGDIFF_FUZZ_CRASH").unwrap_or_else(|_| {
+        option_env!("CGDIFF_FUZZ_CRASH_DEFAULT")
+            .unwrap_or("")
+            .to_string()
+    });
     let Some(mode) = CrashMode::parse(&crash) else {
-        eprintln!("{target}: CGDIFF_FUZZ_CRASH={crash:?}: expected `unexpected` or `any`");
+        eprintln!(
+            "{target}: CGDIFF_FUZZ_CRASH={crash:?}: expected `unexpected`, `unlisted` or `any`"
+        );
         std::process::exit(2);
     };
     let _ = CRASH.set(mode);

@@ -31,11 +31,13 @@ static SEEN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 static SINK: OnceLock<Mutex<Sink>> = OnceLock::new();
 static TARGET: OnceLock<&'static str> = OnceLock::new();
 
-/// The database: `$CGDIFF_DB`, else `cgdiff.db` at the repository root (what `cgdiff` uses
-/// when run from there).
+/// The database: `$CGDIFF_DB`, else the path baked in with `CGDIFF_DB_DEFAULT` at build time
+/// (a fuzzing service's runner has no source tree: see .clusterfuzzlite/build.sh), else
+/// `cgdiff.db` at the repository root (what `cgdiff` uses when run from there).
 pub fn db_path() -> PathBuf {
     std::env::var_os("CGDIFF_DB")
         .map(PathBuf::from)
+        .or_else(|| option_env!("CGDIFF_DB_DEFAULT").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../cgdiff.db")))
 }
 

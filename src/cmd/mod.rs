@@ -6,8 +6,10 @@ mod explain;
 mod export;
 mod fuzz;
 mod import;
+mod merge;
 mod minimize;
 mod replay;
+mod report;
 mod run;
 
 use anyhow::{Context, Result};
@@ -61,6 +63,10 @@ pub enum Command {
     Export(export::Args),
     /// Bring case files and libFuzzer artifacts into the store.
     Import(import::Args),
+    /// Write the nightly report of a database: index.html, junit.xml, summary.md, report.json.
+    Report(report::Args),
+    /// Merge databases (shards, CI machines) into one: cases and signatures unioned, runs kept.
+    Merge(merge::Args),
     /// The cargo fuzz corpus: `cgdiff corpus seed` writes every stored case into it.
     Corpus {
         #[command(subcommand)]
@@ -86,6 +92,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Minimize(a) => minimize::run(a),
         Command::Export(a) => export::run(a),
         Command::Import(a) => import::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Merge(a) => merge::run(a),
         Command::Corpus {
             command: CorpusCommand::Seed(a),
         } => export::seed(a),

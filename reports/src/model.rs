@@ -1,0 +1,869 @@
+//! The report model: everything the four renderings show, computed once from a store.
+//!
+//! Serialised as `report.json` (schema in `docs/report-format.md`); the HTML, JUnit and
+//! Markdown renderings read only this model, never the store, so they cannot disagree.
+
+use crate::ReportError;
+use cgdiff_corpus::{CaseFilter, CaseRow, ReplayOutcome, ReplayRow, RunKind, RunRow, Store};
+use cgdiff_engine::oracle::{self, Class};
+use cgdiff_engine::trace::{Step, COVERAGE_POINTS};
+use cgdiff_engine::{format, rules};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// Version of the `report.json` layout. Bumped on any change a consumer could notice
+/// (a field removed, renamed or given another meaning); adding a field does not bump it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `docs/findings.md` as of the build: which unexpected signatures are written-up findings.
+const FINDINGS_DOC: &str = include_str!("../../docs/findings.md");
+
+/// The signature patterns of a findings document, each with the heading of the finding that
+/// lists it (`F2. Legacy never cancels …`).
+pub fn finding_patterns(doc: &str) -> Vec<(String, String)> {
+    let mut heading = String::new();
+    let mut out = Vec::new();
+    for line in doc.lines() {
+        if let Some(h) = line.strip_prefix("## ") {
+            heading = h.trim().to_string();
+        } else if let Some(p) = cgdiff_engine::findings::patterns(line).into_iter().next() {
+            out.push((p, heading.clone()));
+        }
+    }
+    out
+}
+
+/// The two models, in the order every per-model list of the report uses.
+pub const MODELS: [&str; 2] = ["legacy", "four-stage"];
+
+/// What to build a report over, besides the store.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Report on runs after this one (`--since RUN`); `None`: since the last replay run before
+    /// the latest one (see [`WindowBasis`]).
+    pub since: Option<i64>,
+    /// How the database is named in the reproduce commands (the `--db` a reader passes).
+    pub db_label: String,
+    /// The time the report is made (unix seconds): a parameter so tests are deterministic.
+    pub now: i64,
+    /// The cgdiff version making the report.
+    pub tool_version: String,
+}
+
+/// A whole report. See `docs/report-format.md`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// When the report was made (unix seconds).
+    pub generated_at: i64,
+    /// The cgdiff version that made it.
+    pub tool_version: String,
+    /// The database, as named in the reproduce commands.
+    pub db: String,
+    /// Which runs count as "since the previous report".
+    pub window: Window,
+    /// Counts for the headline.
+    pub totals: Totals,
+    /// Every signature, unexpected first, then by status, then oldest first.
+    pub signatures: Vec<SignatureReport>,
+    /// Every run, oldest first.
+    pub runs: Vec<RunSummary>,
+    /// The data behind the charts.
+    pub charts: Charts,
+    /// Which kernel-named steps of each model the runs reached, summed over every run.
+    pub coverage: CoverageReport,
+}
+
+/// How the "previous report" was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WindowBasis {
+    /// `--since RUN` was given: the window is the runs after it.
+    SinceRun,
+    /// The window is the runs after the last replay run before the latest replay run: a
+    /// nightly job replays once a night, so that is "since last night's report".
+    PreviousReplay,
+    /// Fewer than two replay runs and no `--since`: there was no previous report, so
+    /// everything is in the window (every signature not fixed or regressed is new).
+    Everything,
+}
+
+/// The window of runs this report calls "since the previous report".
+#[derive(Debug, Clone, Serialize)]
+pub struct Window {
+    /// How the boundary was chosen.
+    pub basis: WindowBasis,
+    /// The boundary: runs with a greater id are in the window. `None` with `everything`.
+    pub after_run: Option<i64>,
+    /// The latest replay run, whose outcomes give fixed and regressed.
+    pub latest_replay_run: Option<i64>,
+    /// The ids of the runs in the window.
+    pub runs: Vec<i64>,
+}
+
+/// Where a signature stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Its latest replay still diverges (reproduces or changed) and an earlier replay had
+    /// said fixed.
+    Regressed,
+    /// First recorded in the window, and not fixed or regressed.
+    New,
+    /// Recorded before the window, and its latest replay (if any) still diverges.
+    Reproducing,
+    /// Its latest replay says the models agree now.
+    Fixed,
+}
+
+impl Status {
+    /// Every status, in the order reports list them (most urgent first).
+    pub const ALL: [Status; 4] = [
+        Status::Regressed,
+        Status::New,
+        Status::Reproducing,
+        Status::Fixed,
+    ];
+
+    /// The name used in JSON and in anchors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Regressed => "regressed",
+            Status::New => "new",
+            Status::Reproducing => "reproducing",
+            Status::Fixed => "fixed",
+        }
+    }
+
+    /// The heading people read.
+    pub fn title(self) -> &'static str {
+        match self {
+            Status::Regressed => "Regressed",
+            Status::New => "New",
+            Status::Reproducing => "Still reproducing",
+            Status::Fixed => "Fixed",
+        }
+    }
+}
+
+/// Headline counts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    /// Distinct signatures stored.
+    pub signatures: usize,
+    /// Of which no expected-difference rule explains.
+    pub unexpected: usize,
+    /// Of which a rule explains.
+    pub expected: usize,
+    /// Signatures per status, over all signatures.
+    pub by_status: BTreeMap<Status, usize>,
+    /// Unexpected signatures per status.
+    pub unexpected_by_status: BTreeMap<Status, usize>,
+    /// Signatures that fail the JUnit report (unexpected and not fixed).
+    pub failing: usize,
+    /// Of those, the ones no pattern of `docs/findings.md` accounts for: findings nobody has
+    /// written up yet.
+    pub unlisted: usize,
+    /// Distinct cases stored.
+    pub cases: usize,
+    /// Runs stored.
+    pub runs: usize,
+    /// Runs in the window.
+    pub runs_in_window: usize,
+    /// Cases executed by every run.
+    pub cases_executed: u64,
+    /// Model operations executed by every run.
+    pub operations: u64,
+    /// Divergent cases met by every run (recorded or not).
+    pub divergences: u64,
+    /// Replays recorded.
+    pub replays: usize,
+}
+
+/// One signature and everything a reader needs to act on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureReport {
+    /// The in-page anchor of its details (`sig-N`); the case text is at `case-N`, the
+    /// explanation at `explain-N`.
+    pub anchor: String,
+    /// The signature.
+    pub signature: String,
+    /// Its classes, as last recorded.
+    pub classes: Vec<String>,
+    /// Whether a rule explains it.
+    pub expected: bool,
+    /// The rule, with its reason from this build's rule table.
+    pub rule: Option<RuleInfo>,
+    /// Where it stands.
+    pub status: Status,
+    /// Whether the JUnit report fails it: unexpected and not fixed.
+    pub failing: bool,
+    /// For an unexpected signature, the finding of `docs/findings.md` (as built) whose
+    /// signature pattern matches it; `None`: not written up yet.
+    pub listed: Option<ListedFinding>,
+    /// First and last recorded (unix seconds).
+    pub first_seen: i64,
+    /// Last recorded (unix seconds).
+    pub last_seen: i64,
+    /// Cases recorded under it, counting repeats.
+    pub hit_count: u64,
+    /// Distinct case texts stored under it.
+    pub cases: u64,
+    /// The first run that recorded one of its cases, if any case names a run.
+    pub first_run: Option<i64>,
+    /// Its best (smallest) case.
+    pub best_case: CaseInfo,
+    /// The latest replay of the best case (or, if it has none, of any case of the signature).
+    pub latest_replay: Option<ReplayInfo>,
+    /// How many replays that history holds.
+    pub replays: usize,
+    /// What the models do with the best case in this build.
+    pub explanation: Explanation,
+    /// Shell command lines that reproduce, explain and minimise the best case.
+    pub reproduce: Vec<String>,
+}
+
+/// A written-up finding a signature belongs to.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedFinding {
+    /// The matching `- signature:` pattern.
+    pub pattern: String,
+    /// The heading of the finding (`F2. Legacy never cancels …`).
+    pub finding: String,
+}
+
+/// An expected-difference rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleInfo {
+    /// Its name, as stored.
+    pub name: String,
+    /// Its one-line reason, `None` if this build has no rule of that name.
+    pub reason: Option<String>,
+}
+
+/// A stored case.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseInfo {
+    /// Row id.
+    pub id: i64,
+    /// Operations.
+    pub ops: u32,
+    /// Index of the first divergent operation, as stored.
+    pub first_op: u32,
+    /// What found it.
+    pub found_by: String,
+    /// The run that recorded it.
+    pub run_id: Option<i64>,
+    /// The case this one was minimised from.
+    pub minimised_from: Option<i64>,
+    /// The case-file text.
+    pub text: String,
+}
+
+/// A replay.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplayInfo {
+    /// The replay run.
+    pub run_id: Option<i64>,
+    /// The case replayed.
+    pub case_id: i64,
+    /// reproduces, changed or fixed.
+    pub outcome: String,
+    /// The signature then, `None` when fixed.
+    pub signature_now: Option<String>,
+    /// When (unix seconds).
+    pub at: i64,
+}
+
+/// The best case run through this build's models, for the reader.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Explanation {
+    /// `diverges`, `agrees`, or `unreadable` (the stored text does not parse).
+    pub verdict: String,
+    /// The signature the case has in this build.
+    pub signature_now: Option<String>,
+    /// The rule that explains it in this build.
+    pub rule_now: Option<String>,
+    /// Index of the operation after which the models split.
+    pub op_index: Option<usize>,
+    /// That operation, in case-file syntax.
+    pub operation: Option<String>,
+    /// What each model returned there, legacy then four-stage.
+    pub outcomes: Option<[String; 2]>,
+    /// Who broke an invariant (`diff`, `legacy`, `four-stage`, `both`).
+    pub blame: Option<String>,
+    /// The observation diff (`-` legacy only, `+` four-stage only).
+    pub diff: Option<String>,
+    /// Why the case could not be read, for `unreadable`.
+    pub error: Option<String>,
+}
+
+/// A run, for the runs table and the throughput chart.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// Row id.
+    pub id: i64,
+    /// campaign, cargo-fuzz, import, replay or merge.
+    pub kind: String,
+    /// Started (unix seconds).
+    pub started_at: i64,
+    /// Finished; `None` if it never finished (killed).
+    pub ended_at: Option<i64>,
+    /// Cases executed.
+    pub cases_executed: u64,
+    /// Cases per second.
+    pub cases_per_sec: Option<f64>,
+    /// Model operations per second.
+    pub ops_per_sec: Option<f64>,
+    /// Shard, "I/N".
+    pub shard: Option<String>,
+    /// Signatures it saw first.
+    pub new_signatures: u64,
+    /// Divergent cases it met.
+    pub divergences: u64,
+    /// Whether it is in the window.
+    pub in_window: bool,
+    /// Set when the run was copied in by `cgdiff merge`: the database it came from.
+    pub merged_from: Option<String>,
+}
+
+/// Chart data.
+#[derive(Debug, Clone, Serialize)]
+pub struct Charts {
+    /// Distinct signatures known at each first_seen time (one point per signature).
+    pub discovery: Vec<DiscoveryPoint>,
+    /// Cases per second of each campaign and cargo-fuzz run that has a rate.
+    pub throughput: Vec<ThroughputPoint>,
+    /// Signatures and hits per divergence class.
+    pub classes: Vec<ClassCount>,
+}
+
+/// One step of the discovery curve.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiscoveryPoint {
+    /// Unix seconds.
+    pub at: i64,
+    /// Distinct signatures known then.
+    pub signatures: usize,
+}
+
+/// One run's speed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThroughputPoint {
+    /// The run.
+    pub run_id: i64,
+    /// campaign or cargo-fuzz.
+    pub kind: String,
+    /// Cases per second.
+    pub cases_per_sec: f64,
+}
+
+/// One divergence class.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassCount {
+    /// The class.
+    pub class: String,
+    /// Unexpected signatures with it.
+    pub unexpected: usize,
+    /// Expected signatures with it.
+    pub expected: usize,
+    /// Cases recorded under signatures with it, counting repeats.
+    pub hits: u64,
+}
+
+/// Model coverage summed over the runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageReport {
+    /// Runs whose `extra.coverage` was counted.
+    pub runs_counted: usize,
+    /// One entry per model, legacy then four-stage.
+    pub models: Vec<ModelCoverage>,
+}
+
+/// One model's coverage.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelCoverage {
+    /// legacy or four-stage.
+    pub model: String,
+    /// Every coverage point, in the engine's order, then any the runs named that this build
+    /// does not know.
+    pub points: Vec<CoveragePoint>,
+    /// Points that belong to this model and were never reached.
+    pub never_reached: Vec<String>,
+    /// Points of this model reached at least once.
+    pub reached: usize,
+    /// Points that belong to this model.
+    pub applicable: usize,
+}
+
+/// One kernel-named step.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoveragePoint {
+    /// Its kernel-side name (`Step::point_name`).
+    pub name: String,
+    /// How often it was reached.
+    pub count: u64,
+    /// Whether the model has this step at all: the other design's own steps (legacy's
+    /// `cgroup_attach_task: …` branches, four-stage's `cgroup_migrate…` stages) are not
+    /// "never reached", they do not exist there.
+    pub applies: bool,
+}
+
+/// Whether coverage point `name` is a step of `model`. The designs share every step but
+/// legacy's branches of `cgroup_attach_task` and four-stage's `cgroup_migrate*` stages; the
+/// point names say which is which (a test pins this against the engine's names).
+pub fn point_applies(model: &str, name: &str) -> bool {
+    match model {
+        "legacy" => !name.starts_with("cgroup_migrate"),
+        "four-stage" => !name.starts_with("cgroup_attach_task: "),
+        _ => true,
+    }
+}
+
+/// Builds the report of `store`.
+pub fn build(store: &Store, opts: &Options) -> Result<Report, ReportError> {
+    let runs = store.runs()?;
+    let sigs = store.signatures()?;
+    let cases = store.cases(&CaseFilter::default())?;
+    let replays = store.replays(None)?;
+
+    // The window.
+    let replay_runs: Vec<i64> = runs
+        .iter()
+        .filter(|r| r.kind == RunKind::Replay)
+        .map(|r| r.id)
+        .collect();
+    let latest_replay_run = replay_runs.last().copied();
+    let (basis, after_run) = match opts.since {
+        Some(id) => {
+            if !runs.iter().any(|r| r.id == id) {
+                return Err(ReportError::UnknownRun {
+                    db: store.path().to_path_buf(),
+                    run: id,
+                });
+            }
+            (WindowBasis::SinceRun, Some(id))
+        }
+        None if replay_runs.len() >= 2 => (
+            WindowBasis::PreviousReplay,
+            Some(replay_runs[replay_runs.len() - 2]),
+        ),
+        None => (WindowBasis::Everything, None),
+    };
+    let in_window = |run: i64| after_run.is_none_or(|b| run > b);
+    // Cases that name no run are placed by time against the boundary run's end.
+    let boundary_time = after_run
+        .and_then(|b| runs.iter().find(|r| r.id == b))
+        .map(|r| r.ended_at.unwrap_or(r.started_at));
+    let case_in_window = |c: &CaseRow| match (c.run_id, boundary_time) {
+        (_, None) => true,
+        (Some(run), _) => in_window(run),
+        (None, Some(t)) => c.created_at > t,
+    };
+
+    let mut by_sig: HashMap<&str, Vec<&CaseRow>> = HashMap::new();
+    for c in &cases {
+        by_sig.entry(c.signature.as_str()).or_default().push(c);
+    }
+    let mut replays_by_case: HashMap<i64, Vec<&ReplayRow>> = HashMap::new();
+    for r in &replays {
+        replays_by_case.entry(r.case_id).or_default().push(r);
+    }
+    let case_by_id: HashMap<i64, &CaseRow> = cases.iter().map(|c| (c.id, c)).collect();
+
+    let findings = finding_patterns(FINDINGS_DOC);
+    let mut out = Vec::with_capacity(sigs.len());
+    for s in &sigs {
+        let sig_cases = by_sig
+            .get(s.signature.as_str())
+            .cloned()
+            .unwrap_or_default();
+        // The best case's history; if it has none (a smaller case arrived after the last
+        // replay), the signature's other cases' replays, oldest first.
+        let mut history: Vec<&ReplayRow> = replays_by_case
+            .get(&s.best_case_id)
+            .cloned()
+            .unwrap_or_default();
+        if history.is_empty() {
+            history = sig_cases
+                .iter()
+                .flat_map(|c| replays_by_case.get(&c.id).cloned().unwrap_or_default())
+                .collect();
+            history.sort_by_key(|r| r.id);
+        }
+        let latest = history.last().copied();
+        let was_fixed = history
+            .iter()
+            .rev()
+            .skip(1)
+            .any(|r| r.outcome == ReplayOutcome::Fixed);
+        let is_new = !sig_cases.is_empty() && sig_cases.iter().all(|c| case_in_window(c));
+        let status = match latest.map(|r| r.outcome) {
+            Some(ReplayOutcome::Fixed) => Status::Fixed,
+            Some(_) if was_fixed => Status::Regressed,
+            _ if is_new => Status::New,
+            _ => Status::Reproducing,
+        };
+        let best = case_by_id.get(&s.best_case_id).copied();
+        let best_case = match best {
+            Some(c) => CaseInfo {
+                id: c.id,
+                ops: c.ops,
+                first_op: c.first_op,
+                found_by: c.found_by.to_string(),
+                run_id: c.run_id,
+                minimised_from: c.minimised_from,
+                text: c.text.clone(),
+            },
+            None => CaseInfo {
+                id: s.best_case_id,
+                ops: 0,
+                first_op: 0,
+                found_by: String::new(),
+                run_id: None,
+                minimised_from: None,
+                text: String::new(),
+            },
+        };
+        let explanation = explain(&best_case.text);
+        out.push(SignatureReport {
+            anchor: String::new(), // numbered after sorting
+            signature: s.signature.clone(),
+            classes: s.classes.clone(),
+            expected: s.expected,
+            rule: s.rule.as_ref().map(|name| RuleInfo {
+                name: name.clone(),
+                reason: rules::rule(name).map(|r| r.reason.to_string()),
+            }),
+            status,
+            failing: !s.expected && status != Status::Fixed,
+            listed: if s.expected {
+                None
+            } else {
+                findings
+                    .iter()
+                    .find(|(p, _)| cgdiff_engine::findings::glob_match(p, &s.signature))
+                    .map(|(p, f)| ListedFinding {
+                        pattern: p.clone(),
+                        finding: f.clone(),
+                    })
+            },
+            first_seen: s.first_seen,
+            last_seen: s.last_seen,
+            hit_count: s.hit_count,
+            cases: s.cases,
+            first_run: sig_cases.iter().filter_map(|c| c.run_id).min(),
+            reproduce: reproduce_commands(best_case.id, &opts.db_label),
+            best_case,
+            latest_replay: latest.map(|r| ReplayInfo {
+                run_id: r.run_id,
+                case_id: r.case_id,
+                outcome: r.outcome.to_string(),
+                signature_now: r.signature_now.clone(),
+                at: r.at,
+            }),
+            replays: history.len(),
+            explanation,
+        });
+    }
+    // Stable order: unexpected first, then by status, then as the store lists them (oldest).
+    out.sort_by_key(|s| (s.expected, s.status));
+    for (i, s) in out.iter_mut().enumerate() {
+        s.anchor = format!("sig-{}", i + 1);
+    }
+
+    let run_summaries: Vec<RunSummary> = runs.iter().map(|r| summary(r, in_window(r.id))).collect();
+    let totals = totals(&out, &runs, &cases, &replays, &run_summaries);
+    let window = Window {
+        basis,
+        after_run,
+        latest_replay_run,
+        runs: runs
+            .iter()
+            .filter(|r| in_window(r.id))
+            .map(|r| r.id)
+            .collect(),
+    };
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        generated_at: opts.now,
+        tool_version: opts.tool_version.clone(),
+        db: opts.db_label.clone(),
+        window,
+        totals,
+        charts: charts(&out, &runs),
+        coverage: coverage(&runs),
+        signatures: out,
+        runs: run_summaries,
+    })
+}
+
+/// Runs the stored text through this build's models.
+fn explain(text: &str) -> Explanation {
+    let file = match format::parse(text) {
+        Ok(f) => f,
+        Err(e) => {
+            return Explanation {
+                verdict: "unreadable".into(),
+                error: Some(e.to_string()),
+                ..Explanation::default()
+            }
+        }
+    };
+    let report = oracle::run(&file.case, false);
+    match report.verdict.divergence() {
+        None => Explanation {
+            verdict: "agrees".into(),
+            ..Explanation::default()
+        },
+        Some(d) => Explanation {
+            verdict: "diverges".into(),
+            signature_now: Some(d.signature.clone()),
+            rule_now: d.rule.map(str::to_string),
+            op_index: Some(d.op_index),
+            operation: file.case.ops.get(d.op_index).map(format::op_text),
+            outcomes: Some([d.outcomes[0].to_string(), d.outcomes[1].to_string()]),
+            blame: Some(d.blame.name().to_string()),
+            diff: d.detail.as_ref().map(|x| x.diff.clone()),
+            error: None,
+        },
+    }
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+pub fn shell_word(w: &str) -> String {
+    let plain = !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=+@%,".contains(c));
+    if plain {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
+}
+
+/// The commands that reproduce, explain and minimise stored case `id` of database `db`: the
+/// same shapes `cgdiff` prints after a divergence (the CLI's tests parse them back).
+pub fn reproduce_commands(id: i64, db: &str) -> Vec<String> {
+    ["replay", "explain", "minimize"]
+        .iter()
+        .map(|cmd| format!("cgdiff {cmd} {id} --db {}", shell_word(db)))
+        .collect()
+}
+
+fn summary(r: &RunRow, in_window: bool) -> RunSummary {
+    RunSummary {
+        id: r.id,
+        kind: r.kind.to_string(),
+        started_at: r.started_at,
+        ended_at: r.ended_at,
+        cases_executed: r.cases_executed,
+        cases_per_sec: r.cases_per_sec,
+        ops_per_sec: r.ops_per_sec,
+        shard: r.shard.clone(),
+        new_signatures: r.new_signatures,
+        divergences: r.divergences,
+        in_window,
+        merged_from: r
+            .extra
+            .pointer("/merged_from/db")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+    }
+}
+
+fn totals(
+    sigs: &[SignatureReport],
+    runs: &[RunRow],
+    cases: &[CaseRow],
+    replays: &[ReplayRow],
+    summaries: &[RunSummary],
+) -> Totals {
+    let mut t = Totals {
+        signatures: sigs.len(),
+        unexpected: sigs.iter().filter(|s| !s.expected).count(),
+        expected: sigs.iter().filter(|s| s.expected).count(),
+        failing: sigs.iter().filter(|s| s.failing).count(),
+        unlisted: sigs
+            .iter()
+            .filter(|s| s.failing && s.listed.is_none())
+            .count(),
+        cases: cases.len(),
+        runs: runs.len(),
+        runs_in_window: summaries.iter().filter(|r| r.in_window).count(),
+        cases_executed: runs.iter().map(|r| r.cases_executed).sum(),
+        operations: runs.iter().map(|r| r.operations).sum(),
+        divergences: runs.iter().map(|r| r.divergences).sum(),
+        replays: replays.len(),
+        ..Totals::default()
+    };
+    for st in Status::ALL {
+        t.by_status
+            .insert(st, sigs.iter().filter(|s| s.status == st).count());
+        t.unexpected_by_status.insert(
+            st,
+            sigs.iter()
+                .filter(|s| s.status == st && !s.expected)
+                .count(),
+        );
+    }
+    t
+}
+
+fn charts(sigs: &[SignatureReport], runs: &[RunRow]) -> Charts {
+    let mut firsts: Vec<i64> = sigs.iter().map(|s| s.first_seen).collect();
+    firsts.sort_unstable();
+    let discovery = firsts
+        .iter()
+        .enumerate()
+        .map(|(i, &at)| DiscoveryPoint {
+            at,
+            signatures: i + 1,
+        })
+        .collect();
+    let throughput = runs
+        .iter()
+        .filter(|r| matches!(r.kind, RunKind::Campaign | RunKind::CargoFuzz))
+        .filter_map(|r| {
+            r.cases_per_sec.map(|c| ThroughputPoint {
+                run_id: r.id,
+                kind: r.kind.to_string(),
+                cases_per_sec: c,
+            })
+        })
+        .collect();
+    let classes = Class::ALL
+        .iter()
+        .map(|c| c.name())
+        .chain(
+            // Classes an older or newer build stored that this one does not know.
+            sigs.iter()
+                .flat_map(|s| s.classes.iter().map(String::as_str))
+                .filter(|n| Class::from_name(n).is_none()),
+        )
+        .fold(Vec::<&str>::new(), |mut v, n| {
+            if !v.contains(&n) {
+                v.push(n);
+            }
+            v
+        })
+        .into_iter()
+        .map(|name| {
+            let with: Vec<&SignatureReport> = sigs
+                .iter()
+                .filter(|s| s.classes.iter().any(|c| c == name))
+                .collect();
+            ClassCount {
+                class: name.to_string(),
+                unexpected: with.iter().filter(|s| !s.expected).count(),
+                expected: with.iter().filter(|s| s.expected).count(),
+                hits: with.iter().map(|s| s.hit_count).sum(),
+            }
+        })
+        .collect();
+    Charts {
+        discovery,
+        throughput,
+        classes,
+    }
+}
+
+fn coverage(runs: &[RunRow]) -> CoverageReport {
+    let mut runs_counted = 0;
+    let mut sums: [BTreeMap<String, u64>; 2] = Default::default();
+    for r in runs {
+        let Some(cov) = r.extra.get("coverage") else {
+            continue;
+        };
+        runs_counted += 1;
+        for (m, model) in MODELS.iter().enumerate() {
+            if let Some(points) = cov.get(model).and_then(|v| v.as_object()) {
+                for (name, n) in points {
+                    *sums[m].entry(name.clone()).or_default() += n.as_u64().unwrap_or(0);
+                }
+            }
+        }
+    }
+    let known: Vec<&str> = (0..COVERAGE_POINTS).map(Step::point_name).collect();
+    let models = MODELS
+        .iter()
+        .enumerate()
+        .map(|(m, model)| {
+            let extra = sums[m].keys().filter(|k| !known.contains(&k.as_str()));
+            let names: Vec<String> = known
+                .iter()
+                .map(|s| s.to_string())
+                .chain(extra.cloned())
+                .collect();
+            let points: Vec<CoveragePoint> = names
+                .into_iter()
+                .map(|name| CoveragePoint {
+                    count: sums[m].get(&name).copied().unwrap_or(0),
+                    applies: point_applies(model, &name),
+                    name,
+                })
+                .collect();
+            ModelCoverage {
+                model: model.to_string(),
+                never_reached: points
+                    .iter()
+                    .filter(|p| p.applies && p.count == 0)
+                    .map(|p| p.name.clone())
+                    .collect(),
+                reached: points.iter().filter(|p| p.applies && p.count > 0).count(),
+                applicable: points.iter().filter(|p| p.applies).count(),
+                points,
+            }
+        })
+        .collect();
+    CoverageReport {
+        runs_counted,
+        models,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The model-specific coverage points are exactly the model-specific steps: legacy's five
+    /// `cgroup_attach_task` branches and four-stage's eleven stage steps.
+    #[test]
+    fn model_specific_points_are_the_designs_own_steps() {
+        let names: Vec<&str> = (0..COVERAGE_POINTS).map(Step::point_name).collect();
+        let legacy_only: Vec<usize> = (0..COVERAGE_POINTS)
+            .filter(|&i| !point_applies("four-stage", names[i]))
+            .collect();
+        let four_only: Vec<usize> = (0..COVERAGE_POINTS)
+            .filter(|&i| !point_applies("legacy", names[i]))
+            .collect();
+        assert_eq!(legacy_only, (4..=8).collect::<Vec<_>>(), "{names:?}");
+        assert_eq!(four_only, (9..=19).collect::<Vec<_>>(), "{names:?}");
+    }
+
+    /// Every pattern of the findings document is read, with its finding's heading.
+    #[test]
+    fn findings_patterns_carry_their_heading() {
+        let all = finding_patterns(FINDINGS_DOC);
+        assert_eq!(
+            all.len(),
+            cgdiff_engine::findings::patterns(FINDINGS_DOC).len()
+        );
+        let (_, heading) = all
+            .iter()
+            .find(|(p, _)| p == "*controller*invariant/alloc*/legacy")
+            .expect("F2's pattern");
+        assert!(heading.starts_with("F2."), "{heading}");
+    }
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        assert_eq!(shell_word("cgdiff.db"), "cgdiff.db");
+        assert_eq!(shell_word("my db"), "'my db'");
+        assert_eq!(
+            reproduce_commands(3, "a'b")[0],
+            "cgdiff replay 3 --db 'a'\\''b'"
+        );
+    }
+}
