@@ -178,7 +178,9 @@ extern "C" fn finish_at_exit() {
             elapsed: t.started.map(|s| s.elapsed()).unwrap_or_default(),
             new_signatures: t.new_signatures,
             divergences: DIVERGENCES.load(Ordering::Relaxed),
-            extra: Some(serde_json::json!({ "coverage": coverage_json(Pair::DEFAULT, &t.coverage) })),
+            extra: Some(
+                serde_json::json!({ "coverage": coverage_json(Pair::DEFAULT, &t.coverage) }),
+            ),
         },
     );
     if let Err(e) = r {
