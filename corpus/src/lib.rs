@@ -15,21 +15,22 @@
 
 mod error;
 mod merge;
+mod open;
+mod salvage;
 mod schema;
 mod types;
 
 pub use error::StoreError;
 pub use merge::MergeStats;
+pub use open::Opened;
+pub use salvage::SalvageStats;
 pub use schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 pub use types::*;
 
-use rusqlite::{
-    functions::FunctionFlags, params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row,
-    TransactionBehavior,
-};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long a writer waits for another process's write lock before giving up. Generous:
 /// writers hold the lock for well under a millisecond, so reaching it means something is
@@ -49,6 +50,8 @@ pub fn unix_now() -> i64 {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// How it was opened (read-only, migrated): see [`Store::opened`].
+    opened: Opened,
 }
 
 impl std::fmt::Debug for Store {
@@ -66,42 +69,6 @@ const RUN_COLUMNS: &str = "id, kind, started_at, ended_at, cases_executed, opera
      divergences, extra";
 
 impl Store {
-    /// Opens the database at `path`, creating it if missing and migrating it forward to
-    /// [`SCHEMA_VERSION`].
-    ///
-    /// An existing file is first inspected through a read-only connection, so that a file
-    /// this build must refuse (newer schema, not SQLite, another program's database) is left
-    /// byte-for-byte untouched.
-    pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
-        let path = path.as_ref().to_path_buf();
-        let exists = path.try_exists().map_err(|source| StoreError::Io {
-            path: path.clone(),
-            context: "checking whether the database exists",
-            source,
-        })?;
-        if exists {
-            inspect_read_only(&path)?;
-        }
-
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| classify(&path, "opening", e))?;
-        let mut store = Store { conn, path };
-        store.configure()?;
-        store.migrate()?;
-        // Enforced per connection, and only after migrating: a migration may rebuild a table
-        // that others point at. A corpus with dangling run or case ids is a bug.
-        store
-            .conn
-            .execute_batch("PRAGMA foreign_keys = ON")
-            .map_err(store.err("enabling foreign keys"))?;
-        Ok(store)
-    }
-
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -128,57 +95,6 @@ impl Store {
         }
     }
 
-    /// Connection settings: wait for other writers, WAL.
-    fn configure(&mut self) -> Result<(), StoreError> {
-        self.conn
-            .busy_timeout(BUSY_TIMEOUT)
-            .map_err(self.err("setting busy_timeout"))?;
-        let mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .map_err(self.err("reading journal_mode"))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            // Switching needs an exclusive lock, and SQLite does not always run the busy
-            // handler for it: when several processes create the same file at once, retry.
-            let deadline = Instant::now() + BUSY_TIMEOUT;
-            loop {
-                match self
-                    .conn
-                    .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
-                {
-                    Ok(mode) if mode.eq_ignore_ascii_case("wal") => break,
-                    Ok(mode) => {
-                        return Err(StoreError::Sqlite {
-                            path: self.path.clone(),
-                            context: "switching to WAL",
-                            source: rusqlite::Error::SqliteFailure(
-                                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
-                                Some(format!("journal_mode stayed {mode}")),
-                            ),
-                        })
-                    }
-                    Err(e) if is_busy(&e) && Instant::now() < deadline => {
-                        std::thread::sleep(Duration::from_millis(5))
-                    }
-                    Err(e) => return Err(classify(&self.path, "switching to WAL", e)),
-                }
-            }
-        }
-        // With WAL, NORMAL loses nothing on a process crash (only, at worst, the last
-        // transactions on power loss) and saves an fsync per commit.
-        self.conn
-            .execute_batch("PRAGMA synchronous = NORMAL")
-            .map_err(self.err("setting synchronous"))?;
-        Ok(())
-    }
-
-    /// Applies the pending migrations in one write transaction, re-checking the version
-    /// under the lock (another process may have migrated, or a newer build written, since
-    /// the read-only inspection).
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        migrate(&mut self.conn, &self.path, MIGRATIONS)
-    }
-
     /// Records a divergent case found now. See [`Store::record_at`].
     pub fn record(&mut self, c: &NewCase) -> Result<Recorded, StoreError> {
         self.record_at(c, unix_now())
@@ -200,7 +116,7 @@ impl Store {
             }
         }
         let classes = c.classes.join(",");
-        let Store { conn, path } = self;
+        let Store { conn, path, .. } = self;
         let path: &Path = path;
         let err = |context| move |e| classify(path, context, e);
 
@@ -703,179 +619,55 @@ fn is_busy(e: &rusqlite::Error) -> bool {
     )
 }
 
-/// Maps SQLite's "this is not a database" family to [`StoreError::NotADatabase`] and
-/// everything else to [`StoreError::Sqlite`].
+/// `s` cut to at most `max` characters, saying how long it was: a message quotes a hostile
+/// value without printing all of it.
+pub(crate) fn shorten(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}… ({} bytes in all)", &s[..cut], s.len()),
+    }
+}
+
+/// SQLite's own words for an error, once: the message it gave, or the text of its code.
+pub(crate) fn sqlite_text(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::SqliteFailure(_, Some(msg)) => msg.clone(),
+        rusqlite::Error::SqliteFailure(err, None) => {
+            rusqlite::ffi::code_to_str(err.extended_code).to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Maps a SQLite failure to the error a person can act on: not a database, corrupt, locked,
+/// read-only; anything else is [`StoreError::Sqlite`] with what the store was doing.
 fn classify(path: &Path, context: &'static str, e: rusqlite::Error) -> StoreError {
+    let path = path.to_path_buf();
     match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::NotADatabase {
-            path: path.to_path_buf(),
-            source: e,
+        Some(ErrorCode::NotADatabase) => StoreError::NotADatabase {
+            path,
+            reason: "SQLite does not recognise it as a database".into(),
+        },
+        Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            path,
+            problem: format!("{} while {context}", sqlite_text(&e)),
+        },
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked { path },
+        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly {
+            path,
+            why: "SQLite opened it read-only",
         },
         _ => StoreError::Sqlite {
-            path: path.to_path_buf(),
+            path,
             context,
-            source: e,
+            sqlite: e,
         },
     }
-}
-
-/// Brings the database from its version up to `migrations.len()`, all in one IMMEDIATE
-/// transaction: a failing step leaves the file at the version it had. Turns foreign keys off
-/// (steps may rebuild tables): the caller turns them back on.
-fn migrate(conn: &mut Connection, path: &Path, migrations: &[&str]) -> Result<(), StoreError> {
-    let supported = migrations.len() as i64;
-    let err = |context| move |e| classify(path, context, e);
-    // The bundled SQLite turns foreign keys on by default; a rebuild step needs them off,
-    // and the pragma is a no-op inside a transaction, so it goes here.
-    conn.execute_batch("PRAGMA foreign_keys = OFF")
-        .map_err(err("disabling foreign keys for the migration"))?;
-    conn.create_scalar_function(
-        "cgdiff_fnv1a64",
-        1,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| Ok(text_hash(ctx.get_raw(0).as_bytes().unwrap_or_default())),
-    )
-    .map_err(err("registering cgdiff_fnv1a64"))?;
-    let header = read_header(conn).map_err(err("reading the schema version"))?;
-    check_header(path, &header, supported)?;
-    if header.version == supported {
-        return Ok(());
-    }
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(err("starting the migration"))?;
-    let header = read_header(&tx).map_err(err("reading the schema version"))?;
-    check_header(path, &header, supported)?;
-    for step in &migrations[header.version as usize..] {
-        tx.execute_batch(step)
-            .map_err(err("migrating the schema"))?;
-    }
-    tx.execute_batch(&format!(
-        "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {supported};"
-    ))
-    .map_err(err("stamping the schema version"))?;
-    tx.commit().map_err(err("committing the migration"))
-}
-
-/// What the store needs to know about a file before writing to it.
-struct Header {
-    version: i64,
-    application_id: i64,
-    has_objects: bool,
-}
-
-/// Reads the header facts in one statement, hence one read transaction: separate `PRAGMA`
-/// queries could straddle another process's migration and see tables without a version.
-fn read_header(conn: &Connection) -> rusqlite::Result<Header> {
-    conn.query_row(
-        "SELECT (SELECT user_version FROM pragma_user_version), \
-                (SELECT application_id FROM pragma_application_id), \
-                (SELECT count(*) > 0 FROM sqlite_schema)",
-        [],
-        |r| {
-            Ok(Header {
-                version: r.get(0)?,
-                application_id: r.get(1)?,
-                has_objects: r.get(2)?,
-            })
-        },
-    )
-}
-
-/// Refuses files this build, which understands schema versions up to `supported`, must not
-/// write to.
-fn check_header(path: &Path, h: &Header, supported: i64) -> Result<(), StoreError> {
-    let foreign = |reason: String| StoreError::ForeignDatabase {
-        path: path.to_path_buf(),
-        reason,
-    };
-    if h.application_id != 0 && h.application_id != APPLICATION_ID {
-        return Err(foreign(format!(
-            "its application_id is {:#x}, cgdiff's is {APPLICATION_ID:#x}",
-            h.application_id
-        )));
-    }
-    if h.version > supported {
-        return Err(StoreError::NewerSchema {
-            path: path.to_path_buf(),
-            found: h.version,
-            supported,
-        });
-    }
-    if h.version == 0 && h.has_objects {
-        return Err(foreign(
-            "it has tables but no cgdiff schema version".to_string(),
-        ));
-    }
-    if h.version > 0 && h.application_id != APPLICATION_ID {
-        return Err(foreign(format!(
-            "it has schema version {} but not cgdiff's application_id",
-            h.version
-        )));
-    }
-    Ok(())
-}
-
-/// Looks at an existing file through a read-only connection, so that refusing it writes
-/// nothing to it.
-///
-/// Even a read-only connection to a WAL-mode database creates the `-wal` and `-shm` files
-/// beside it (and, unable to checkpoint, leaves them there). So when the file is in WAL mode
-/// and has no `-wal` file, which means no connection has it open and the main file holds all
-/// of it, it is read with `immutable=1`, which creates nothing. Any error there, or a `-wal`
-/// file appearing meanwhile, falls back to the ordinary read-only connection, whose verdict
-/// is then trusted. Either way a file that passes is checked again under the write lock.
-fn inspect_read_only(path: &Path) -> Result<(), StoreError> {
-    if wal_mode_at_rest(path) {
-        let mut uri = String::from("file:");
-        for c in path.to_string_lossy().chars() {
-            match c {
-                '%' | '?' | '#' => uri.push_str(&format!("%{:02X}", c as u32)),
-                c => uri.push(c),
-            }
-        }
-        uri.push_str("?immutable=1");
-        let header = Connection::open_with_flags(
-            &uri,
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-                | OpenFlags::SQLITE_OPEN_URI
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .and_then(|conn| read_header(&conn));
-        // A writer that opened the file meanwhile could have been checkpointing into it
-        // under our unlocked read: trust the read only if the file is still at rest.
-        if let (Ok(header), true) = (header, wal_mode_at_rest(path)) {
-            return check_header(path, &header, SCHEMA_VERSION);
-        }
-    }
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| classify(path, "opening read-only", e))?;
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| classify(path, "setting busy_timeout", e))?;
-    let header = read_header(&conn).map_err(|e| classify(path, "reading the schema version", e))?;
-    check_header(path, &header, SCHEMA_VERSION)
-}
-
-/// Whether `path` is a WAL-mode SQLite file (header bytes 18 and 19 are 2) with no `-wal`
-/// file beside it.
-fn wal_mode_at_rest(path: &Path) -> bool {
-    use std::io::Read;
-    let mut header = [0u8; 100];
-    let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header));
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    read.is_ok()
-        && header.starts_with(b"SQLite format 3\0")
-        && header[18] == 2
-        && header[19] == 2
-        && !Path::new(&wal).exists()
 }
 
 #[cfg(test)]
 mod tests {
+    use super::open::migrate;
     use super::*;
 
     fn temp_db(name: &str) -> PathBuf {
@@ -916,7 +708,7 @@ mod tests {
                 1,
             )
             .unwrap();
-        let Store { mut conn, path } = store;
+        let Store { mut conn, path, .. } = store;
 
         let current = SCHEMA_VERSION;
         let broken: Vec<&str> = MIGRATIONS

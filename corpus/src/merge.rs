@@ -52,7 +52,7 @@ impl Store {
         let replays = other.replays(None)?;
         let source = other.path.display().to_string();
 
-        let Store { conn, path } = self;
+        let Store { conn, path, .. } = self;
         let path: &std::path::Path = path;
         let err = |context| move |e| crate::classify(path, context, e);
         let tx = conn

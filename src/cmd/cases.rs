@@ -1,6 +1,6 @@
 //! `cgdiff cases list|show`: what the store holds.
 
-use super::{open_store_existing, EXIT_OK};
+use super::{open_store_read, EXIT_OK};
 use crate::explain;
 use anyhow::{bail, Context, Result};
 use cgdiff_corpus::CaseFilter;
@@ -51,7 +51,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             db,
             json,
         } => {
-            let store = open_store_existing(&db)?;
+            let store = open_store_read(&db)?;
             let rows = store.cases(&CaseFilter {
                 signature,
                 unexpected_only: unexpected,
@@ -84,7 +84,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             Ok(ExitCode::from(EXIT_OK))
         }
         Sub::Show { id, db, json } => {
-            let store = open_store_existing(&db)?;
+            let store = open_store_read(&db)?;
             let Some(row) = store.case(id)? else {
                 bail!("{}: no case with id {id}", db.display());
             };

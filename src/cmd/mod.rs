@@ -108,20 +108,36 @@ pub fn read_case_file(path: &Path) -> Result<CaseFile> {
     format::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-/// Opens (creating if needed) the case store.
+/// Opens the case store for a command that writes, creating it if needed (`Store::open`:
+/// checked before the first write, migrated forward). A migration is said on stderr.
 pub fn open_store(path: &Path) -> Result<cgdiff_corpus::Store> {
-    Ok(cgdiff_corpus::Store::open(path)?)
-}
-
-/// Opens a store that must already exist (read commands never create one).
-pub fn open_store_existing(path: &Path) -> Result<cgdiff_corpus::Store> {
-    if !path.exists() {
-        anyhow::bail!(
-            "{}: no such database (run `cgdiff fuzz` first, or pass --db PATH)",
-            path.display()
+    let store = cgdiff_corpus::Store::open(path)?;
+    if let Some(from) = store.opened().upgraded_from {
+        eprintln!(
+            "cgdiff: migrated {} from schema version {from} to {}",
+            path.display(),
+            cgdiff_corpus::SCHEMA_VERSION
         );
     }
+    Ok(store)
+}
+
+/// Opens a store that must already exist, for a command that writes to it (replay, minimise
+/// a stored case).
+pub fn open_store_existing(path: &Path) -> Result<cgdiff_corpus::Store> {
+    if !path.exists() {
+        return Err(cgdiff_corpus::StoreError::Missing {
+            path: path.to_path_buf(),
+        }
+        .into());
+    }
     open_store(path)
+}
+
+/// Opens the case store for a command that only reads: nothing is created, no byte changes
+/// (`Store::open_read_only`).
+pub fn open_store_read(path: &Path) -> Result<cgdiff_corpus::Store> {
+    Ok(cgdiff_corpus::Store::open_read_only(path)?)
 }
 
 /// The commit this binary was built from, if the build could tell.
@@ -149,7 +165,7 @@ impl Source {
         let path = Path::new(arg);
         match arg.parse::<i64>() {
             Ok(id) if !path.exists() => {
-                let store = open_store_existing(db)?;
+                let store = open_store_read(db)?;
                 let row = store
                     .case(id)?
                     .with_context(|| format!("{}: no case with id {id}", db.display()))?;

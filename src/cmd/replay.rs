@@ -1,7 +1,7 @@
 //! `cgdiff replay`: re-run stored cases (or case files with an `expect` line) on the current
 //! models and say, for each, whether it reproduces, changed or is fixed.
 
-use super::{git_commit, open_store_existing, Source, EXIT_DIVERGENCE};
+use super::{git_commit, open_store_existing, open_store_read, Source, EXIT_DIVERGENCE};
 use anyhow::{bail, Result};
 use cgdiff_corpus::{NewReplay, NewRun, ReplayOutcome, RunKind, RunTotals};
 use cgdiff_engine::oracle;
@@ -94,7 +94,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
         results.push(replay_one(t.clone(), &src));
     } else {
-        let store = open_store_existing(&a.db)?;
+        let store = open_store_read(&a.db)?;
         let sigs = store.signatures()?;
         let chosen: Vec<_> = sigs
             .iter()
