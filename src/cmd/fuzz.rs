@@ -4,10 +4,11 @@ use super::{git_commit, open_store, store_finding, EXIT_DIVERGENCE};
 use crate::campaign::{self, Counters, Finding, Limit, Plan, Shared};
 use anyhow::{bail, Context, Result};
 use cgdiff_corpus::{FoundBy, NewRun, RunKind, RunTotals};
-use cgdiff_engine::trace::{Coverage, Step, COVERAGE_POINTS};
+use cgdiff_engine::models::Pair;
+use cgdiff_engine::trace::Coverage;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -252,7 +253,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             new_signatures: new_sigs as u64,
             divergences: counters.divergences.load(Ordering::Relaxed),
             extra: Some(serde_json::json!({
-                "coverage": coverage_json(&coverage),
+                "coverage": coverage_json(Pair::DEFAULT, &coverage),
                 "sweep": {
                     "swept_cases": counters.sweeps.load(Ordering::Relaxed),
                     "variants": counters.variants.load(Ordering::Relaxed),
@@ -329,13 +330,8 @@ fn update_bar(bar: &ProgressBar, c: &Counters, started: Instant, sigs: usize, li
 }
 
 /// Model coverage of the run: how often each kernel-named step was reached, per model.
-pub fn coverage_json(c: &[Coverage; 2]) -> serde_json::Value {
-    let per = |cov: &Coverage| {
-        (0..COVERAGE_POINTS)
-            .map(|i| (Step::point_name(i).to_string(), cov.0[i]))
-            .collect::<BTreeMap<_, _>>()
-    };
-    serde_json::json!({"legacy": per(&c[0]), "four-stage": per(&c[1])})
+pub fn coverage_json(pair: Pair, c: &[Coverage; 2]) -> serde_json::Value {
+    serde_json::to_value(pair.coverage_table(c)).expect("a map of counts serialises")
 }
 
 fn print_summary(s: &Summary) {
