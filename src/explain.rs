@@ -2,12 +2,11 @@
 //! `cases show` and `explain`: every divergence report ends with the commands that reproduce
 //! and minimise it.
 
-use cgdiff_engine::oracle::{self, Report, Verdict};
+use cgdiff_engine::oracle::{self, json_key, Report, Verdict};
+use cgdiff_engine::models::Pair;
 use cgdiff_engine::rules;
 use cgdiff_engine::{format, Case, Outcome};
 use std::fmt::Write as _;
-
-const MODELS: [&str; 2] = ["legacy", "four-stage"];
 
 /// `cgdiff run`'s text output, streamed: each operation (its case-file line, each model's
 /// result and kernel-named steps) written as soon as it has run, then the verdict. Memory stays
@@ -15,16 +14,18 @@ const MODELS: [&str; 2] = ["legacy", "four-stage"];
 pub fn write_run(
     out: &mut dyn std::io::Write,
     case: &Case,
+    pair: Pair,
     origin: &Origin,
 ) -> std::io::Result<Report> {
+    let designs = pair.names();
     let mut failed = None;
-    let report = oracle::run_streaming(case, &mut |t| {
+    let report = oracle::run_streaming(case, pair, &mut |t| {
         if failed.is_some() {
             return;
         }
         let op = case.ops.get(t.index).map(format::op_text);
         let mut block = format!("[{}] {}\n", t.index, op.as_deref().unwrap_or("?"));
-        for (m, model) in MODELS.iter().enumerate() {
+        for (m, model) in designs.iter().enumerate() {
             let _ = writeln!(block, "  {model:<10} -> {}", t.outcomes[m]);
             for s in &t.steps[m] {
                 let _ = writeln!(block, "      {s}");
@@ -63,9 +64,10 @@ pub fn render_verdict(report: &Report, origin: &Origin) -> String {
             let _ = writeln!(out, "  signature : {}", d.signature);
             let _ = writeln!(out, "  classes   : {}", d.classes.names().join(", "));
             let _ = writeln!(out, "  blame     : {}", d.blame.name());
+            let [a, b] = report.designs;
             let _ = writeln!(
                 out,
-                "  results   : legacy {}, four-stage {}",
+                "  results   : {a} {}, {b} {}",
                 d.outcomes[0], d.outcomes[1]
             );
             match d.rule.and_then(rules::rule) {
@@ -80,7 +82,7 @@ pub fn render_verdict(report: &Report, origin: &Origin) -> String {
                 }
             }
             if let Some(detail) = &d.detail {
-                let _ = writeln!(out, "  observations (- legacy only, + four-stage only):");
+                let _ = writeln!(out, "  observations (- {a} only, + {b} only):");
                 for l in detail.diff.lines() {
                     let _ = writeln!(out, "    {l}");
                 }
@@ -161,8 +163,14 @@ fn outcome(o: Outcome) -> String {
 
 /// `cgdiff run --json`, streamed: the same document `serde_json::to_string_pretty` would
 /// print for `{"case", "operations", "ops_executed", "verdict"}`, with each operation written
-/// as soon as it has run (memory flat in the case length).
-pub fn write_run_json(out: &mut dyn std::io::Write, case: &Case) -> std::io::Result<Report> {
+/// as soon as it has run (memory flat in the case length). Each operation names the designs by
+/// [`json_key`] (`legacy`, `four_stage` for the default pair).
+pub fn write_run_json(
+    out: &mut dyn std::io::Write,
+    case: &Case,
+    pair: Pair,
+) -> std::io::Result<Report> {
+    let designs = pair.names();
     let indent = |v: &serde_json::Value, by: &str| {
         serde_json::to_string_pretty(v)
             .unwrap_or_default()
@@ -171,15 +179,20 @@ pub fn write_run_json(out: &mut dyn std::io::Write, case: &Case) -> std::io::Res
     let case_text = serde_json::Value::String(format::print(case));
     write!(out, "{{\n  \"case\": {case_text},\n  \"operations\": [")?;
     let (mut first, mut failed) = (true, None);
-    let report = oracle::run_streaming(case, &mut |t| {
+    let report = oracle::run_streaming(case, pair, &mut |t| {
         if failed.is_some() {
             return;
         }
-        let op = serde_json::json!({
-            "index": t.index,
-            "legacy": {"result": outcome(t.outcomes[0]), "steps": t.steps[0]},
-            "four_stage": {"result": outcome(t.outcomes[1]), "steps": t.steps[1]},
-        });
+        // Keys sorted as serde_json's map sorts them: designs by [`json_key`], and `index`.
+        let mut op = serde_json::Map::new();
+        op.insert("index".into(), t.index.into());
+        for (i, name) in designs.iter().enumerate() {
+            op.insert(
+                json_key(name),
+                serde_json::json!({"result": outcome(t.outcomes[i]), "steps": t.steps[i]}),
+            );
+        }
+        let op = serde_json::Value::Object(op);
         let sep = if first { "\n    " } else { ",\n    " };
         first = false;
         if let Err(e) = write!(out, "{sep}{}", indent(&op, "    ")) {
@@ -262,7 +275,7 @@ pub fn story(case: &Case, report: &Report, origin: &Origin, colour: bool) -> Str
         d.op_index,
         format::op_text(&case.ops[d.op_index])
     );
-    for (m, model) in MODELS.iter().enumerate() {
+    for (m, model) in report.designs.iter().enumerate() {
         let _ = writeln!(out, "  {model} returned {}:", t.outcomes[m]);
         for s in &t.steps[m] {
             let _ = writeln!(out, "      {s}");
@@ -275,8 +288,9 @@ pub fn story(case: &Case, report: &Report, origin: &Origin, colour: bool) -> Str
             d.classes.names().join(", ")
         );
         out += &side_by_side(
-            &detail.legacy.lines(),
-            &detail.four_stage.lines(),
+            report.designs,
+            &detail.snapshots[0].lines(),
+            &detail.snapshots[1].lines(),
             red,
             green,
             off,
@@ -287,7 +301,14 @@ pub fn story(case: &Case, report: &Report, origin: &Origin, colour: bool) -> Str
     out
 }
 
-fn side_by_side(a: &[String], b: &[String], red: &str, green: &str, off: &str) -> String {
+fn side_by_side(
+    designs: [&str; 2],
+    a: &[String],
+    b: &[String],
+    red: &str,
+    green: &str,
+    off: &str,
+) -> String {
     const W: usize = 58;
     let fit = |s: &str| {
         let mut t: String = s.chars().take(W).collect();
@@ -295,7 +316,7 @@ fn side_by_side(a: &[String], b: &[String], red: &str, green: &str, off: &str) -
         t.extend(std::iter::repeat_n(' ', W - n));
         t
     };
-    let mut out = format!("  {}   {}\n", fit("legacy"), "four-stage");
+    let mut out = format!("  {}   {}\n", fit(designs[0]), designs[1]);
     let (ta, tb) = (a.join("\n") + "\n", b.join("\n") + "\n");
     let diff = similar::TextDiff::from_lines(&ta, &tb);
     for op in diff.ops() {

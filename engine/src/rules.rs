@@ -9,9 +9,11 @@ use crate::oracle::{Class, Classes};
 /// Facts about a divergent operation that rules may look at.
 #[derive(Clone, Copy, Debug)]
 pub struct RuleInput {
+    /// The names of the two designs compared; every `[_; 2]` below follows this order.
+    pub pair: [&'static str; 2],
     pub kind: OpKind,
     pub faults: FaultPlan,
-    /// legacy, four-stage.
+    /// In the pair's order.
     pub outcomes: [Outcome; 2],
     pub classes: Classes,
     /// Whether each model left placement, inventory and list order exactly as they were
@@ -24,6 +26,9 @@ pub struct RuleInput {
 /// A named expected difference.
 pub struct Rule {
     pub name: &'static str,
+    /// The pairs of designs (by name, in order) between which this difference is expected:
+    /// what the change from the first to the second set out to do.
+    pub pairs: &'static [[&'static str; 2]],
     /// One line: why the patch makes the designs differ here.
     pub reason: &'static str,
     /// The classes this rule may explain.
@@ -31,6 +36,8 @@ pub struct Rule {
     pub matches: fn(&RuleInput) -> bool,
 }
 
+/// The pair every rule below is written for; in it, index 1 is four-stage.
+const LEGACY_FOUR_STAGE: &[[&str; 2]] = &[["legacy", "four-stage"]];
 const FOUR: usize = 1;
 
 /// Four-stage failed with ENOMEM before doing anything at all: no callback, nothing moved.
@@ -45,6 +52,7 @@ fn four_stage_enomem_untouched(i: &RuleInput) -> bool {
 pub static RULES: &[Rule] = &[
     Rule {
         name: "all-or-nothing-on-enomem",
+        pairs: LEGACY_FOUR_STAGE,
         reason: "the patch's purpose: a multi-target migrate or transfer_tasks that meets an \
                  allocation failure moves nothing in four-stage (prepare_dst fails before any \
                  migration), while legacy has already moved some targets when it fails",
@@ -66,6 +74,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         name: "enomem-before-side-effects",
+        pairs: LEGACY_FOUR_STAGE,
         reason: "four-stage looks up every destination css_set (prepare_dst) before it touches a \
                  task list or calls a can_attach, so its allocation failure comes first and \
                  leaves no trace, where legacy had already collected tasks (reordering the \
@@ -91,11 +100,12 @@ pub static RULES: &[Rule] = &[
     },
 ];
 
-/// The first rule that matches the divergence and covers all of its classes.
+/// The first rule of the input's pair that matches the divergence and covers all of its
+/// classes.
 pub fn match_rule(i: &RuleInput) -> Option<&'static Rule> {
     RULES
         .iter()
-        .find(|r| i.classes.is_subset(r.covers) && (r.matches)(i))
+        .find(|r| r.pairs.contains(&i.pair) && i.classes.is_subset(r.covers) && (r.matches)(i))
 }
 
 /// Looks a rule up by name (for reports and stored cases).

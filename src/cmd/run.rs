@@ -26,11 +26,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let report = if a.json {
-        explain::write_run_json(&mut out, &file.case)?
+        explain::write_run_json(&mut out, &file.case, cgdiff_engine::models::Pair::DEFAULT)?
     } else {
         explain::write_run(
             &mut out,
             &file.case,
+            cgdiff_engine::models::Pair::DEFAULT,
             &explain::Origin::File(a.file.display().to_string()),
         )?
     };
