@@ -2,8 +2,8 @@
 //! `cases show` and `explain`: every divergence report ends with the commands that reproduce
 //! and minimise it.
 
-use cgdiff_engine::oracle::{self, json_key, Report, Verdict};
 use cgdiff_engine::models::Pair;
+use cgdiff_engine::oracle::{self, json_key, Report, Verdict};
 use cgdiff_engine::rules;
 use cgdiff_engine::{format, Case, Outcome};
 use std::fmt::Write as _;
