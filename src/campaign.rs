@@ -168,6 +168,72 @@ pub fn case_seed(seed: u64, shard: (u64, u64), k: u64) -> u64 {
     cgdiff_engine::world::mix(seed ^ cgdiff_engine::world::mix(global.wrapping_add(1)))
 }
 
+/// What counts as found, and what a worker sends when it finds it. `cgdiff fuzz` looks for
+/// [`Divergences`]; `cgdiff bench power` runs the same loop looking for the cases whose verdict
+/// a planted bug changes (src/cmd/bench/hunt.rs), so the benchmark measures what users run.
+pub trait Goal: Sync {
+    type Found: Send;
+
+    /// Generated case `k`, or one of its fault-sweep variants (`swept`), run for its first
+    /// `upto` operations by the campaign with verdict `report`: `Some` when it counts as found.
+    /// `bytes`: the generated case's bytes (`None` for a sweep variant).
+    #[allow(clippy::too_many_arguments)]
+    fn judge(
+        &self,
+        k: u64,
+        bytes: Option<&[u8]>,
+        case: &Case,
+        upto: usize,
+        report: &oracle::Report,
+        swept: bool,
+        shared: &Shared,
+        local: &mut Local,
+    ) -> Option<Self::Found>;
+}
+
+/// `cgdiff fuzz`'s goal: a divergence with a signature the campaign has not met yet,
+/// minimised into a [`Finding`].
+pub struct Divergences;
+
+impl Goal for Divergences {
+    type Found = Finding;
+
+    fn judge(
+        &self,
+        k: u64,
+        bytes: Option<&[u8]>,
+        case: &Case,
+        upto: usize,
+        report: &oracle::Report,
+        swept: bool,
+        shared: &Shared,
+        local: &mut Local,
+    ) -> Option<Finding> {
+        let d = report.verdict.divergence()?;
+        if !first_of_signature(shared, local, &d.signature) {
+            return None;
+        }
+        if upto == case.ops.len() {
+            return Some(finding(
+                k,
+                bytes.map(<[u8]>::to_vec),
+                case,
+                &report.verdict,
+                swept,
+            ));
+        }
+        let mut c = case.clone();
+        c.ops.truncate(upto);
+        Some(finding(
+            k,
+            bytes.map(<[u8]>::to_vec),
+            &c,
+            &report.verdict,
+            swept,
+        ))
+    }
+}
+
 /// Runs one worker: claims case numbers from `shared` until the limit, `stop`, or the end;
 /// sends findings on `out`. Returns the worker's model coverage.
 pub fn worker(
@@ -177,6 +243,19 @@ pub fn worker(
     stop: &AtomicBool,
     started: Instant,
     out: Sender<Finding>,
+) -> [Coverage; 2] {
+    worker_for(&Divergences, plan, shared, counters, stop, started, out)
+}
+
+/// [`worker`] looking for `goal`.
+pub fn worker_for<G: Goal>(
+    goal: &G,
+    plan: &Plan,
+    shared: &Shared,
+    counters: &Counters,
+    stop: &AtomicBool,
+    started: Instant,
+    out: Sender<G::Found>,
 ) -> [Coverage; 2] {
     let mut local = Local::default();
     loop {
@@ -192,20 +271,23 @@ pub fn worker(
         if matches!(plan.limit, Limit::Cases(n) if k >= n) {
             break;
         }
-        run_case(k, plan, shared, &mut local, counters, stop, &out);
+        run_case_for(goal, k, plan, shared, &mut local, counters, stop, &out);
     }
     local.coverage
 }
 
-/// Generated case `k`: checked, swept if novel, its new signatures minimised and sent.
-pub fn run_case(
+/// Generated case `k`: checked, swept if novel; what counts as found for `goal` (for
+/// [`Divergences`]: its new signatures, minimised) is sent on `out`.
+#[allow(clippy::too_many_arguments)]
+pub fn run_case_for<G: Goal>(
+    goal: &G,
     k: u64,
     plan: &Plan,
     shared: &Shared,
     local: &mut Local,
     counters: &Counters,
     stop: &AtomicBool,
-    out: &Sender<Finding>,
+    out: &Sender<G::Found>,
 ) {
     gen::seeded_bytes(
         case_seed(plan.seed, plan.shard, k),
@@ -226,12 +308,23 @@ pub fn run_case(
     );
     // Met by this worker before (at a smaller case number): not the first. Otherwise ask.
     let is_novel = local.keys.insert(key) && shared.novelty.first(key, k);
-    if let Verdict::Diverge(d) = &report.verdict {
+    if let Verdict::Diverge(_) = &report.verdict {
         counters.divergences.fetch_add(1, Ordering::Relaxed);
-        if first_of_signature(shared, local, &d.signature) {
-            let bytes = Some(local.bytes.clone());
-            let _ = out.send(finding(k, bytes, &case, &report.verdict, false));
-        }
+    }
+    let bytes = std::mem::take(&mut local.bytes);
+    let found = goal.judge(
+        k,
+        Some(&bytes),
+        &case,
+        case.ops.len(),
+        &report,
+        false,
+        shared,
+        local,
+    );
+    local.bytes = bytes;
+    if let Some(f) = found {
+        let _ = out.send(f);
     }
     // The fault sweep: on the first case to reach a combination of model steps, and on one
     // case in 64 besides.
@@ -247,13 +340,11 @@ pub fn run_case(
             n += 1;
             let r = oracle::check_prefix(variant, upto);
             ops += r.ops_executed as u64;
-            if let Verdict::Diverge(d) = &r.verdict {
+            if let Verdict::Diverge(_) = &r.verdict {
                 divergences += 1;
-                if first_of_signature(shared, local, &d.signature) {
-                    let mut c = variant.clone();
-                    c.ops.truncate(upto);
-                    let _ = out.send(finding(k, None, &c, &r.verdict, true));
-                }
+            }
+            if let Some(f) = goal.judge(k, None, variant, upto, &r, true, shared, local) {
+                let _ = out.send(f);
             }
         }
         counters.ops.fetch_add(ops, Ordering::Relaxed);
@@ -486,7 +577,16 @@ mod tests {
         for j in (0..3u64).rev() {
             let mut local = Local::default();
             for k in (j..CASES).step_by(3) {
-                run_case(k, &p, &shared, &mut local, &counters, &stop, &tx);
+                run_case_for(
+                    &Divergences,
+                    k,
+                    &p,
+                    &shared,
+                    &mut local,
+                    &counters,
+                    &stop,
+                    &tx,
+                );
             }
         }
         drop(tx);
