@@ -18,9 +18,11 @@
 //! deterministic at `--jobs N`: the few extra sweeps such races add, and which case of a
 //! signature is minimised and stored (the first one any worker meets).
 
-use cgdiff_engine::oracle::{self, Verdict};
+use cgdiff_engine::models::Pair;
+use cgdiff_engine::oracle::{self, Divergence, RunOptions, Verdict};
+use cgdiff_engine::sweep::{Sweeper, Variant};
 use cgdiff_engine::trace::Coverage;
-use cgdiff_engine::{gen, CanAttachFault, Case, Controller, Errno, FaultPlan};
+use cgdiff_engine::{gen, Case};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
@@ -29,9 +31,6 @@ use std::time::{Duration, Instant};
 
 /// Bytes drawn per generated case (more than `max_ops` operations ever need).
 pub const CASE_BYTES: usize = 1024;
-/// Allocation indices the fault sweep tries on each migration: up to two new css_sets on
-/// three mounted hierarchies (1 + 4 allocations each), plus some.
-pub const SWEEP_ALLOCS: u32 = 12;
 
 /// What the campaign is asked to do.
 #[derive(Clone, Debug)]
@@ -153,13 +152,25 @@ impl Novelty {
 
 /// What one worker remembers without asking the others: combinations and signatures it met
 /// itself (at smaller case numbers, since a worker claims cases in increasing order), and the
-/// coverage of its cases.
-#[derive(Default)]
+/// coverage of its cases; and its buffers (the case bytes, the sweep's forked session).
 pub struct Local {
     keys: HashSet<(u64, u64)>,
     signatures: HashSet<String>,
     pub coverage: [Coverage; 2],
     bytes: Vec<u8>,
+    sweeper: Sweeper,
+}
+
+impl Default for Local {
+    fn default() -> Self {
+        Local {
+            keys: HashSet::new(),
+            signatures: HashSet::new(),
+            coverage: Default::default(),
+            bytes: Vec::with_capacity(CASE_BYTES),
+            sweeper: Sweeper::new(Pair::DEFAULT, RunOptions::default()),
+        }
+    }
 }
 
 /// The seed of case `k`: disjoint streams per shard, stable across versions.
@@ -168,26 +179,43 @@ pub fn case_seed(seed: u64, shard: (u64, u64), k: u64) -> u64 {
     cgdiff_engine::world::mix(seed ^ cgdiff_engine::world::mix(global.wrapping_add(1)))
 }
 
+/// A case the campaign ran, handed to its [`Goal`].
+pub enum Candidate<'a> {
+    /// Generated case `k` as decoded, with the bytes it came from.
+    Generated { case: &'a Case, bytes: &'a [u8] },
+    /// A fault-sweep variant of generated case `of` (engine/src/sweep.rs).
+    Variant {
+        of: &'a Case,
+        variant: &'a Variant<'a>,
+    },
+}
+
+impl Candidate<'_> {
+    /// The case as run (a variant becomes a case of its own: allocates).
+    pub fn to_case(&self) -> Case {
+        match self {
+            Candidate::Generated { case, .. } => (*case).clone(),
+            Candidate::Variant { of, variant } => variant.case(of),
+        }
+    }
+}
+
 /// What counts as found, and what a worker sends when it finds it. `cgdiff fuzz` looks for
 /// [`Divergences`]; `cgdiff bench power` runs the same loop looking for the cases whose verdict
 /// a planted bug changes (src/cmd/bench/hunt.rs), so the benchmark measures what users run.
 pub trait Goal: Sync {
     type Found: Send;
 
-    /// Generated case `k`, or one of its fault-sweep variants (`swept`), run for its first
-    /// `upto` operations by the campaign with verdict `report`: `Some` when it counts as found.
-    /// `bytes`: the generated case's bytes (`None` for a sweep variant).
-    #[allow(clippy::too_many_arguments)]
+    /// Generated case `k`, or one of its fault-sweep variants, whose first divergence on the
+    /// compared designs is `divergence`: `Some` when it counts as found. `signatures`: the
+    /// signatures this worker has met (see [`first_of_signature`]).
     fn judge(
         &self,
         k: u64,
-        bytes: Option<&[u8]>,
-        case: &Case,
-        upto: usize,
-        report: &oracle::Report,
-        swept: bool,
+        candidate: &Candidate,
+        divergence: Option<&Divergence>,
         shared: &Shared,
-        local: &mut Local,
+        signatures: &mut HashSet<String>,
     ) -> Option<Self::Found>;
 }
 
@@ -201,36 +229,22 @@ impl Goal for Divergences {
     fn judge(
         &self,
         k: u64,
-        bytes: Option<&[u8]>,
-        case: &Case,
-        upto: usize,
-        report: &oracle::Report,
-        swept: bool,
+        candidate: &Candidate,
+        divergence: Option<&Divergence>,
         shared: &Shared,
-        local: &mut Local,
+        signatures: &mut HashSet<String>,
     ) -> Option<Finding> {
-        let d = report.verdict.divergence()?;
-        if !first_of_signature(shared, local, &d.signature) {
+        let d = divergence?;
+        if !first_of_signature(shared, signatures, &d.signature) {
             return None;
         }
-        if upto == case.ops.len() {
-            return Some(finding(
-                k,
-                bytes.map(<[u8]>::to_vec),
-                case,
-                &report.verdict,
-                swept,
-            ));
-        }
-        let mut c = case.clone();
-        c.ops.truncate(upto);
-        Some(finding(
-            k,
-            bytes.map(<[u8]>::to_vec),
-            &c,
-            &report.verdict,
-            swept,
-        ))
+        let verdict = Verdict::Diverge(Box::new(d.clone()));
+        Some(match candidate {
+            Candidate::Generated { case, bytes } => {
+                finding(k, Some(bytes.to_vec()), case, &verdict, false)
+            }
+            Candidate::Variant { .. } => finding(k, None, &candidate.to_case(), &verdict, true),
+        })
     }
 }
 
@@ -271,15 +285,15 @@ pub fn worker_for<G: Goal>(
         if matches!(plan.limit, Limit::Cases(n) if k >= n) {
             break;
         }
-        run_case_for(goal, k, plan, shared, &mut local, counters, stop, &out);
+        run_case(goal, k, plan, shared, &mut local, counters, stop, &out);
     }
     local.coverage
 }
 
 /// Generated case `k`: checked, swept if novel; what counts as found for `goal` (for
-/// [`Divergences`]: its new signatures, minimised) is sent on `out`.
+/// [`Divergences`]: its new signatures, minimised) is sent on `out`. True when it was swept.
 #[allow(clippy::too_many_arguments)]
-pub fn run_case_for<G: Goal>(
+pub fn run_case<G: Goal>(
     goal: &G,
     k: u64,
     plan: &Plan,
@@ -288,7 +302,7 @@ pub fn run_case_for<G: Goal>(
     counters: &Counters,
     stop: &AtomicBool,
     out: &Sender<G::Found>,
-) {
+) -> bool {
     gen::seeded_bytes(
         case_seed(plan.seed, plan.shard, k),
         CASE_BYTES,
@@ -308,60 +322,60 @@ pub fn run_case_for<G: Goal>(
     );
     // Met by this worker before (at a smaller case number): not the first. Otherwise ask.
     let is_novel = local.keys.insert(key) && shared.novelty.first(key, k);
-    if let Verdict::Diverge(_) = &report.verdict {
+    let divergence = report.verdict.divergence();
+    if divergence.is_some() {
         counters.divergences.fetch_add(1, Ordering::Relaxed);
     }
-    let bytes = std::mem::take(&mut local.bytes);
-    let found = goal.judge(
-        k,
-        Some(&bytes),
-        &case,
-        case.ops.len(),
-        &report,
-        false,
-        shared,
-        local,
-    );
-    local.bytes = bytes;
-    if let Some(f) = found {
+    let generated = Candidate::Generated {
+        case: &case,
+        bytes: &local.bytes,
+    };
+    if let Some(f) = goal.judge(k, &generated, divergence, shared, &mut local.signatures) {
         let _ = out.send(f);
     }
-    // The fault sweep: on the first case to reach a combination of model steps, and on one
-    // case in 64 besides.
-    if is_novel || k.is_multiple_of(64) {
+    // The fault sweep (engine/src/sweep.rs): on the first case to reach a combination of
+    // model steps, and on one case in 64 besides.
+    let sweep = is_novel || k.is_multiple_of(64);
+    if sweep {
         counters.sweeps.fetch_add(1, Ordering::Relaxed);
-        let mut variants = Sweep::new(&case);
+        let Local {
+            sweeper,
+            signatures,
+            ..
+        } = local;
         // Counted locally and added once: the shared counters are one cache line.
-        let (mut ops, mut divergences, mut n) = (0u64, 0u64, 0u64);
-        while let Some((variant, upto)) = variants.next_variant() {
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-            n += 1;
-            let r = oracle::check_prefix(variant, upto);
-            ops += r.ops_executed as u64;
-            if let Verdict::Diverge(_) = &r.verdict {
+        let mut divergences = 0u64;
+        let swept = sweeper.run(&case, |v| {
+            if v.divergence.is_some() {
                 divergences += 1;
             }
-            if let Some(f) = goal.judge(k, None, variant, upto, &r, true, shared, local) {
+            let variant = Candidate::Variant {
+                of: &case,
+                variant: v,
+            };
+            if let Some(f) = goal.judge(k, &variant, v.divergence.as_ref(), shared, signatures) {
                 let _ = out.send(f);
             }
-        }
-        counters.ops.fetch_add(ops, Ordering::Relaxed);
-        counters.sweep_ops.fetch_add(ops, Ordering::Relaxed);
-        counters.variants.fetch_add(n, Ordering::Relaxed);
+            !stop.load(Ordering::Relaxed)
+        });
+        counters.ops.fetch_add(swept.ops, Ordering::Relaxed);
+        counters.sweep_ops.fetch_add(swept.ops, Ordering::Relaxed);
+        counters
+            .variants
+            .fetch_add(swept.variants, Ordering::Relaxed);
         counters
             .divergences
             .fetch_add(divergences, Ordering::Relaxed);
     }
+    sweep
 }
 
 /// True for the campaign's first meeting with `signature`: the caller minimises and sends it.
-fn first_of_signature(shared: &Shared, local: &mut Local, signature: &str) -> bool {
-    if local.signatures.contains(signature) {
+pub fn first_of_signature(shared: &Shared, local: &mut HashSet<String>, signature: &str) -> bool {
+    if local.contains(signature) {
         return false;
     }
-    local.signatures.insert(signature.to_string());
+    local.insert(signature.to_string());
     shared
         .signatures
         .lock()
@@ -438,79 +452,6 @@ pub fn finding(
     }
 }
 
-/// The kernel's `fail_nth` idea over a case: the allocation fault moved to each allocation
-/// point of each migration in turn, then each controller's first can_attach failing in turn.
-/// Each variant is the case's fault-free operations up to and including the swept one
-/// (nothing after it can change whether that operation diverges first), and only up to the
-/// first divergence of the fault-free case (past it, every variant meets that one first).
-/// One case is mutated in place: no allocation per variant.
-pub struct Sweep {
-    case: Case,
-    /// Operation indices to sweep.
-    targets: Vec<usize>,
-    /// Position in `targets`, and which fault of the operation comes next.
-    at: usize,
-    fault: usize,
-}
-
-const CAN_ATTACH_FAULTS: [Controller; 4] = [
-    Controller::Cpuset,
-    Controller::Cpu,
-    Controller::Memory,
-    Controller::Blkio,
-];
-
-impl Sweep {
-    pub fn new(case: &Case) -> Sweep {
-        let mut plain = case.clone();
-        for c in &mut plain.ops {
-            c.faults = FaultPlan::default();
-        }
-        let last = oracle::check(&plain)
-            .verdict
-            .divergence()
-            .map_or(plain.ops.len(), |d| d.op_index + 1);
-        let targets = (0..last)
-            .filter(|&i| plain.ops[i].op.kind().is_migration())
-            .collect();
-        Sweep {
-            case: plain,
-            targets,
-            at: 0,
-            fault: 0,
-        }
-    }
-
-    /// The next variant and the number of its operations to run.
-    pub fn next_variant(&mut self) -> Option<(&Case, usize)> {
-        let per_op = SWEEP_ALLOCS as usize + CAN_ATTACH_FAULTS.len();
-        if self.fault == per_op {
-            self.case.ops[self.targets[self.at]].faults = FaultPlan::default();
-            self.at += 1;
-            self.fault = 0;
-        }
-        let &i = self.targets.get(self.at)?;
-        let f = self.fault;
-        self.fault += 1;
-        self.case.ops[i].faults = if f < SWEEP_ALLOCS as usize {
-            FaultPlan {
-                alloc: Some(f as u32 + 1),
-                can_attach: None,
-            }
-        } else {
-            FaultPlan {
-                alloc: None,
-                can_attach: Some(CanAttachFault {
-                    controller: CAN_ATTACH_FAULTS[f - SWEEP_ALLOCS as usize],
-                    nth: 1,
-                    errno: Errno::EINVAL,
-                }),
-            }
-        };
-        Some((&self.case, i + 1))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -556,7 +497,7 @@ mod tests {
     /// one worker are all done again. One minimisation per signature in every case.
     #[test]
     fn every_signature_of_one_worker_is_found_by_more_workers() {
-        const CASES: u64 = 800;
+        const CASES: u64 = 2000;
         let one = run_unstored(&plan(1, CASES));
         let swept = |c: &Counters| c.sweeps.load(Ordering::Relaxed);
         assert!(one.signatures.len() > 20, "too few signatures to test with");
@@ -566,31 +507,42 @@ mod tests {
             assert!(missing.is_empty(), "--jobs {jobs} missed {missing:?}");
             assert!(swept(&many.counters) >= swept(&one.counters));
         }
-        // The worst arrival order, on one thread.
+        // The worst arrival order, on one thread: first one worker in order (which cases it
+        // sweeps), then three.
         let p = plan(3, CASES);
-        let (shared, counters, stop) = (
-            Shared::default(),
-            Counters::default(),
-            AtomicBool::new(false),
-        );
-        let (tx, rx) = std::sync::mpsc::channel();
-        for j in (0..3u64).rev() {
-            let mut local = Local::default();
-            for k in (j..CASES).step_by(3) {
-                run_case_for(
-                    &Divergences,
-                    k,
-                    &p,
-                    &shared,
-                    &mut local,
-                    &counters,
-                    &stop,
-                    &tx,
-                );
+        let run = |workers: u64| {
+            let (shared, counters) = (Shared::default(), Counters::default());
+            let stop = AtomicBool::new(false);
+            let (tx, rx) = std::sync::mpsc::channel();
+            let mut swept = HashSet::new();
+            for j in (0..workers).rev() {
+                let mut local = Local::default();
+                for k in (j..CASES).step_by(workers as usize) {
+                    if run_case(
+                        &Divergences,
+                        k,
+                        &p,
+                        &shared,
+                        &mut local,
+                        &counters,
+                        &stop,
+                        &tx,
+                    ) {
+                        swept.insert(k);
+                    }
+                }
             }
-        }
-        drop(tx);
-        let found: Vec<String> = rx.into_iter().map(|f| f.signature).collect();
+            drop(tx);
+            let found: Vec<String> = rx.into_iter().map(|f| f.signature).collect();
+            (swept, found)
+        };
+        let (in_order, _) = run(1);
+        let (scrambled, found) = run(3);
+        let lost: Vec<_> = in_order.difference(&scrambled).collect();
+        assert!(
+            lost.is_empty(),
+            "scrambled arrival lost the sweeps of {lost:?}"
+        );
         let distinct: HashSet<&String> = found.iter().collect();
         assert_eq!(distinct.len(), found.len(), "a signature minimised twice");
         let missing: Vec<_> = one
@@ -599,7 +551,6 @@ mod tests {
             .filter(|s| !distinct.contains(s))
             .collect();
         assert!(missing.is_empty(), "scrambled arrival missed {missing:?}");
-        assert!(swept(&counters) >= swept(&one.counters));
     }
 
     /// `--shard I/N` splits one campaign's case stream: shards 0/2 and 1/2 never draw the same

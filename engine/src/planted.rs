@@ -246,15 +246,15 @@ impl Bug {
 }
 
 /// What "a case shows the bug" means everywhere (`cgdiff bench power`'s finders, the
-/// `differential` fuzz target's planted mode): its verdict with the bug planted (`planted`)
-/// differs from its verdict on the unmutated models (`clean`). A verdict is "agree" or "first
+/// `differential` fuzz target's planted mode): its verdict with the bug planted (`planted`: the
+/// first divergence, if any) differs from its verdict on the unmutated models (`clean`). A verdict is "agree" or "first
 /// divergence at operation *i* with signature *s*"; two differ when one agrees and the other
 /// does not, or *i* or *s* differ. `Some(n)`: the first `n` operations are enough to show it.
 pub fn verdict_changed(
-    clean: &crate::oracle::Report,
-    planted: &crate::oracle::Report,
+    clean: Option<&crate::oracle::Divergence>,
+    planted: Option<&crate::oracle::Divergence>,
 ) -> Option<usize> {
-    let (a, b) = (clean.verdict.divergence(), planted.verdict.divergence());
+    let (a, b) = (clean, planted);
     let same = match (a, b) {
         (None, None) => true,
         (Some(a), Some(b)) => a.op_index == b.op_index && a.signature == b.signature,

@@ -28,7 +28,11 @@ fuzz_target!(
         #[cfg(feature = "planted-bugs")]
         if let Some(bug) = cgdiff_fuzz::planted_bug() {
             let planted = cgdiff_engine::oracle::check_with_bug(&case, bug);
-            if cgdiff_engine::planted::verdict_changed(&report, &planted).is_some() {
+            if cgdiff_engine::planted::verdict_changed(
+                report.verdict.divergence(),
+                planted.verdict.divergence(),
+            )
+            .is_some() {
                 panic!("planted bug {bug} shows\n{}", format::print(&case));
             }
             return Corpus::Keep;

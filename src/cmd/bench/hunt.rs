@@ -10,20 +10,21 @@
 //! Both finders use exactly this test, and both minimise against it.
 
 use super::stats::Time;
-use crate::campaign::{self, Counters, Goal, Limit, Local, Plan, Shared};
+use crate::campaign::{self, Candidate, Counters, Goal, Limit, Plan, Shared};
 use cgdiff_engine::case::{
     CanAttachFault, Case, CaseOp, CgPath, Controller, Errno, FaultPlan, HierarchySetup, Op, Pid,
     Setup, Target, MAX_DEPTH, MAX_MOUNTED, MAX_PID,
 };
 use cgdiff_engine::format;
 use cgdiff_engine::models::designs;
-use cgdiff_engine::oracle::{self, Report, RunOptions, Session};
-use cgdiff_engine::planted::Bug;
+use cgdiff_engine::oracle::{self, Divergence, RunOptions, Session};
+use cgdiff_engine::planted::{verdict_changed, Bug};
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 use std::cell::Cell;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -59,15 +60,12 @@ impl Trial {
     }
 }
 
-/// `Some(n)` when the two verdicts differ: the first `n` operations are enough to show it
-/// (the engine's definition, shared with the fuzz target's planted mode).
-fn differs(clean: &Report, planted: &Report) -> Option<usize> {
-    cgdiff_engine::planted::verdict_changed(clean, planted)
-}
-
 /// Whether `bug` changes the verdict of `case` (the property both finders minimise against).
 pub fn shows(case: &Case, bug: Bug) -> Option<usize> {
-    differs(&oracle::check(case), &oracle::check_with_bug(case, bug))
+    verdict_changed(
+        oracle::check(case).verdict.divergence(),
+        oracle::check_with_bug(case, bug).verdict.divergence(),
+    )
 }
 
 /// The campaign's goal in a `bench power` trial: the first case (generated, or a fault-sweep
@@ -84,19 +82,21 @@ impl Goal for Shows<'_> {
     fn judge(
         &self,
         _k: u64,
-        _bytes: Option<&[u8]>,
-        case: &Case,
-        upto: usize,
-        clean: &Report,
-        _swept: bool,
+        candidate: &Candidate,
+        divergence: Option<&Divergence>,
         _shared: &Shared,
-        _local: &mut Local,
+        _signatures: &mut HashSet<String>,
     ) -> Option<(Case, usize)> {
-        let planted = oracle::check_prefix_with_bug(case, upto, self.bug);
-        let n = differs(clean, &planted)?;
+        // The campaign's sweep runs variants on a fork of the unmutated models; the planted
+        // models run the variant from the start.
+        let planted = match candidate {
+            Candidate::Generated { case, .. } => oracle::check_with_bug(case, self.bug),
+            Candidate::Variant { .. } => oracle::check_with_bug(&candidate.to_case(), self.bug),
+        };
+        let n = verdict_changed(divergence, planted.verdict.divergence())?;
         self.stop.store(true, Ordering::Relaxed);
-        let mut c = case.clone();
-        c.ops.truncate(upto);
+        let mut c = candidate.to_case();
+        c.ops.truncate(n.max(1).min(c.ops.len()));
         Some((c, n))
     }
 }
