@@ -258,9 +258,11 @@ fn run_libfuzzer(
         return Ok(Trial::censored(execs));
     }
     let data = std::fs::read(&crash)?;
-    // As the target reads it (`cgdiff_fuzz::decode`): a case file, or bytes through Arbitrary.
-    let (case, _) = crate::cmd::import::decode(&data)
-        .map_err(|e| anyhow::anyhow!("decoding the crashing input: {e}"))?;
+    // As the target reads it (`cgdiff_fuzz::decode`, by `cgdiff_engine::input`'s one rule).
+    let case = cgdiff_engine::input::decode(None, &data)
+        .map_err(|e| anyhow::anyhow!("decoding the crashing input: {e}"))?
+        .case()
+        .clone();
     let upto = shows(&case, bug)
         .with_context(|| format!("the crashing input does not show {bug}:\n{}", tail(&log)))?;
     Ok(minimised(bug, time, execs, &case, upto))
