@@ -49,6 +49,8 @@ pub struct Finding {
     pub signature: String,
     pub classes: Vec<String>,
     pub rule: Option<String>,
+    /// The bucket (root cause) of the divergence, decided by the case alone.
+    pub bucket: String,
     pub first_op: u32,
     /// Found by the fault sweep rather than by the generated case itself.
     pub swept: bool,
@@ -175,6 +177,7 @@ pub fn finding(
         signature: d.signature.clone(),
         classes: d.classes.names().iter().map(|s| s.to_string()).collect(),
         rule: d.rule.map(str::to_string),
+        bucket: d.bucket.name(),
         first_op: d.op_index as u32,
         swept,
     }

@@ -60,8 +60,6 @@ fn the_patch_case_is_a_partial_move_matched_by_its_rule() {
 
 #[test]
 fn every_finding_case_reproduces_an_unexpected_listed_signature() {
-    let doc = std::fs::read_to_string(root().join("docs/findings.md")).unwrap();
-    let patterns = cgdiff_engine::findings::patterns(&doc);
     let mut n = 0;
     for e in std::fs::read_dir(root().join("examples/findings")).unwrap() {
         let path = e.unwrap().path();
@@ -74,9 +72,10 @@ fn every_finding_case_reproduces_an_unexpected_listed_signature() {
             "{}: {sig} is expected",
             path.display()
         );
+        let bucket = v["verdict"]["bucket"].as_str().unwrap();
         assert!(
-            cgdiff_engine::findings::matching(&patterns, sig).is_some(),
-            "{}: {sig} is not in docs/findings.md",
+            bucket.starts_with('F'),
+            "{}: {sig} is in bucket {bucket}, not a finding",
             path.display()
         );
         n += 1;

@@ -252,6 +252,32 @@ mod tests {
         }
     }
 
+    /// What `bench power` and the `CGDIFF_FUZZ_CRASH=unlisted` builds rely on: a planted bug
+    /// is a regression nobody has explained, so its divergence must land in the unlisted
+    /// bucket — never filed as a known finding or an expected rule because it looks like one.
+    #[test]
+    fn every_planted_bug_lands_in_the_unlisted_bucket() {
+        let mut wrong = Vec::new();
+        for bug in Bug::ALL {
+            let case = crate::format::parse(case_for(bug))
+                .expect("case parses")
+                .case;
+            let r = check_with_bug(&case, bug);
+            let d = r
+                .verdict
+                .divergence()
+                .expect("the bug diverges on its case");
+            if !d.unlisted() {
+                wrong.push(format!(
+                    "{bug}: {} in bucket {}",
+                    d.signature,
+                    d.bucket.name()
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
     #[test]
     fn names_round_trip_and_name_their_model() {
         for bug in Bug::ALL {

@@ -80,6 +80,19 @@ pub struct Cset {
     pub mg_dst_cset: Option<CsetId>,
     pub mg_node: Option<CsetList>,
     pub mg_preload_node: Option<CsetList>,
+    /// Evidence about this set's part in the migration in progress ([`cset_flag`]); cleared by
+    /// `cgroup_migrate_finish`. Read by no kernel code: it only feeds [`World::marks`].
+    pub mg_flags: u8,
+}
+
+/// Bits of [`Cset::mg_flags`].
+pub mod cset_flag {
+    /// A preloaded source that a moving (non-exiting) target is on.
+    pub const LIVE_TARGET: u8 = 1;
+    /// A destination gathered by `prepare_dst`.
+    pub const DST: u8 = 2;
+    /// A destination of at least one source with a moving target.
+    pub const DST_LIVE: u8 = 4;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,6 +198,10 @@ pub struct World {
     pub warnings: Vec<Warning>,
     pub trace: Trace,
     pub coverage: Coverage,
+    /// The coverage points ([`Step::point`]) this operation reached, one bit each.
+    pub op_steps: u64,
+    /// Evidence for the recognisers ([`crate::trace::mark`]) left by this operation.
+    pub marks: u16,
     /// The planted bug switched on in this world, if any (benchmarks and tests only: see
     /// [`crate::planted`]). Absent from the normal build.
     #[cfg(any(test, feature = "planted-bugs"))]
@@ -226,6 +243,8 @@ impl World {
             warnings: Vec::new(),
             trace: Trace::default(),
             coverage: Coverage::default(),
+            op_steps: 0,
+            marks: 0,
             #[cfg(any(test, feature = "planted-bugs"))]
             planted: None,
         };
@@ -289,6 +308,14 @@ impl World {
         self.event_pids.clear();
         self.warnings.clear();
         self.trace.clear();
+        self.op_steps = 0;
+        self.marks = 0;
+    }
+
+    /// Leaves a piece of evidence about this operation ([`crate::trace::mark`]).
+    #[inline]
+    pub fn mark(&mut self, m: u16) {
+        self.marks |= m;
     }
 
     /// Whether planted bug `b` is switched on in this world: the guard of every planted line.
@@ -309,6 +336,7 @@ impl World {
     /// Records a kernel-named step (trace and coverage).
     #[inline]
     pub fn step(&mut self, s: Step) {
+        self.op_steps |= 1 << s.point();
         self.coverage.hit(s);
         self.trace.push(s);
     }
@@ -547,6 +575,7 @@ impl World {
     fn alloc(&mut self) -> bool {
         self.allocs += 1;
         if self.faults.alloc == Some(self.allocs) {
+            self.mark(crate::trace::mark::ALLOC_FIRED);
             self.step(Step::AllocFailed(self.allocs as u8));
             false
         } else {
@@ -606,6 +635,7 @@ impl World {
         c.mg_dst_cset = None;
         c.mg_node = None;
         c.mg_preload_node = None;
+        c.mg_flags = 0;
         // link_css_set(): the new link goes at the head of each cgroup's cset_links, and at
         // the tail of the css_set's own list (hierarchy order).
         for &cg in &cgrps[..n] {

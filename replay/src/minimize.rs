@@ -1,6 +1,9 @@
-//! The minimiser: the smallest case that still diverges with the **same signature**.
+//! The minimiser: the smallest case that still diverges with the **same signature** in the
+//! **same bucket**. A signature names only the faults that fired, so a fault that never fires
+//! is dropped by step 3 like any other simplification.
 //!
-//! Shrink order (each step kept only if `oracle::check` still gives the same signature):
+//! Shrink order (each step kept only if `oracle::check` still gives the same signature and
+//! bucket):
 //! 1. Truncate after the first divergent operation: nothing later matters.
 //! 2. Delta debugging over operations (chunks of n/2, n/4, … 1), then single removals from the
 //!    back until a fixpoint. Removing an operation removes what only makes sense with it
@@ -60,7 +63,15 @@ pub fn minimize(case: &Case, signature: &str) -> (Case, MinimizeStats) {
     if d.signature != signature {
         return unchanged(case, 1);
     }
-    let mut keeps = |c: &Case| oracle::check(c).verdict.signature() == Some(signature);
+    // Same signature and same bucket: a smaller case that shows another root cause under the
+    // same signature is not the same finding.
+    let bucket = d.bucket;
+    let mut keeps = |c: &Case| {
+        oracle::check(c)
+            .verdict
+            .divergence()
+            .is_some_and(|x| x.signature == signature && x.bucket == bucket)
+    };
     let (best, mut stats) = minimize_with(case, d.op_index + 1, &mut keeps);
     stats.runs += 1;
     (best, stats)

@@ -239,7 +239,7 @@ fn each_status_appears_and_the_window_is_the_previous_replay() {
         let s = r.signatures.iter().find(|s| s.signature == sig).unwrap();
         s.listed.as_ref().map(|l| l.finding.clone())
     };
-    assert!(listed(&example(A).1).unwrap().starts_with("F2."));
+    assert!(listed(&example(A).1).unwrap().starts_with("F2:"));
     assert!(
         listed(&example(E).1).is_none(),
         "expected ones are not findings"
@@ -515,7 +515,8 @@ fn junit_shape(xml: &str) -> Junit {
     }
 }
 
-/// An unexpected signature no pattern of docs/findings.md matches is flagged as unlisted.
+/// An unexpected signature whose best case is in no finding's bucket (here: a case stored under
+/// a signature it does not give) is flagged as unlisted.
 #[test]
 fn unexpected_signatures_outside_the_findings_are_unlisted() {
     let dir = temp("unlisted");

@@ -63,6 +63,7 @@ fn parse_shard(s: &str) -> Result<(u64, u64), String> {
 #[derive(Serialize)]
 struct FoundSig {
     signature: String,
+    bucket: String,
     rule: Option<String>,
     new: bool,
     case_id: i64,
@@ -203,6 +204,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
                             found.push(FoundSig {
                                 new: !known.contains(&f.signature),
                                 signature: f.signature,
+                                bucket: f.bucket,
                                 rule: f.rule,
                                 case_id,
                                 ops: f.minimised.ops.len(),
