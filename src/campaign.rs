@@ -2,17 +2,30 @@
 //! worker, sweep faults over novel cases, minimise each signature's first occurrence and hand
 //! it to the store.
 //!
-//! Determinism: case `k` of a run is decoded from `seeded_bytes(case_seed(seed, shard, k))`.
-//! Worker `j` of `jobs` takes cases `j, j+jobs, j+2·jobs, …` and keeps its own set of signatures
-//! already handled, so with `--cases N` the same seed and the same jobs give the same cases,
-//! the same sweeps and the same minimised findings, whatever the scheduling.
+//! Case `k` of a run is decoded from `seeded_bytes(case_seed(seed, shard, k))`. Workers claim
+//! case numbers from one shared counter, in increasing order, and share what they learn while
+//! they run ([`Shared`]): which step combinations have been reached (so a case's fault sweep
+//! runs once per campaign, not once per worker) and which signatures have been handled (so each
+//! is minimised and stored once per campaign).
+//!
+//! Determinism. At `--jobs 1` a campaign with `--cases N` is a pure function of the seed: the
+//! same cases, sweeps and minimised findings every time. At `--jobs N` the cases run are the
+//! same, and the sweeps are a superset of `--jobs 1`'s: case `k` is swept when it is the first
+//! case *in case order* to reach its step combination ([`Novelty::first`] keeps the smallest
+//! case number per combination, so a later case that got there first because of scheduling
+//! does not take the sweep away from the earlier one; it only adds a sweep), or when
+//! `k % 64 == 0`. So every signature `--jobs 1` finds, `--jobs N` finds too. What is not
+//! deterministic at `--jobs N`: the few extra sweeps such races add, and which case of a
+//! signature is minimised and stored (the first one any worker meets).
 
+use cgdiff_engine::findings::Bucket;
 use cgdiff_engine::oracle::{self, Verdict};
 use cgdiff_engine::trace::Coverage;
 use cgdiff_engine::{gen, CanAttachFault, Case, Controller, Errno, FaultPlan};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Bytes drawn per generated case (more than `max_ops` operations ever need).
@@ -59,10 +72,113 @@ pub struct Finding {
 /// Counters shared by the workers and the progress display.
 #[derive(Default)]
 pub struct Counters {
+    /// Generated cases run.
     pub cases: AtomicU64,
+    /// Model operations in all, generated cases and fault sweep together.
     pub ops: AtomicU64,
+    /// Of `ops`, those of the fault sweep.
+    pub sweep_ops: AtomicU64,
+    /// Divergent runs (generated cases and sweep variants).
     pub divergences: AtomicU64,
+    /// Cases whose faults were swept.
     pub sweeps: AtomicU64,
+    /// Sweep variants run (one fault on one migration of a swept case).
+    pub variants: AtomicU64,
+}
+
+/// What the workers of one campaign share while they run.
+pub struct Shared {
+    /// The next case number to claim.
+    next: AtomicU64,
+    pub novelty: Novelty,
+    /// Variants (bucket, signature) some worker has already minimised and sent (or is
+    /// minimising).
+    signatures: Mutex<HashSet<(Bucket, String)>>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            next: AtomicU64::new(0),
+            novelty: Novelty::new(),
+            signatures: Mutex::new(HashSet::new()),
+        }
+    }
+}
+
+const NOVELTY_SHARDS: usize = 64;
+
+/// The step combinations reached, each with the smallest case number known to reach it.
+/// Sharded by key, so workers seldom wait for each other; and a worker only comes here for a
+/// combination it has not met itself (see [`Local`]), which after the first seconds is rare.
+pub struct Novelty {
+    shards: Vec<Mutex<HashMap<(u64, u64), u64>>>,
+}
+
+impl Novelty {
+    fn new() -> Novelty {
+        Novelty {
+            shards: (0..NOVELTY_SHARDS)
+                .map(|_| Mutex::new(HashMap::new()))
+                .collect(),
+        }
+    }
+
+    /// Case `k` reached combination `key`. True when no smaller case number is known to reach
+    /// it: the first case in case order, whatever order the workers got there in. A case that
+    /// is told true and later finds a smaller number beside it was an extra sweep, never a
+    /// missing one.
+    pub fn first(&self, key: (u64, u64), k: u64) -> bool {
+        let h = cgdiff_engine::world::mix(key.0 ^ key.1.rotate_left(29));
+        let mut m = self.shards[h as usize % NOVELTY_SHARDS]
+            .lock()
+            .expect("novelty shard");
+        match m.get_mut(&key) {
+            Some(first) if *first <= k => false,
+            Some(first) => {
+                *first = k;
+                true
+            }
+            None => {
+                m.insert(key, k);
+                true
+            }
+        }
+    }
+
+    /// Distinct step combinations reached.
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().expect("novelty shard").len())
+            .sum()
+    }
+}
+
+/// What one worker remembers without asking the others: combinations and signatures it met
+/// itself (at smaller case numbers, since a worker claims cases in increasing order), and the
+/// coverage of its cases.
+#[derive(Default)]
+pub struct Local {
+    keys: HashSet<(u64, u64)>,
+    pub coverage: [Coverage; 2],
+    /// Every divergent execution this worker met, by signature then bucket: the run's
+    /// occurrences, aggregated here and written once per run. A variant met for the first
+    /// time is also the one minimised and sent, if no other worker got there first.
+    pub counts: HashMap<String, HashMap<Bucket, u64>>,
+    bytes: Vec<u8>,
+}
+
+impl Local {
+    /// Adds another worker's counts to these.
+    pub fn merge_counts(&mut self, other: HashMap<String, HashMap<Bucket, u64>>) {
+        for (sig, per) in other {
+            let mine = self.counts.entry(sig).or_default();
+            for (b, n) in per {
+                *mine.entry(b).or_default() += n;
+            }
+        }
+    }
 }
 
 /// The seed of case `k`: disjoint streams per shard, stable across versions.
@@ -71,85 +187,165 @@ pub fn case_seed(seed: u64, shard: (u64, u64), k: u64) -> u64 {
     cgdiff_engine::world::mix(seed ^ cgdiff_engine::world::mix(global.wrapping_add(1)))
 }
 
-/// Runs worker `j`; sends findings on `out`. Returns the worker's model coverage.
+/// Runs one worker: claims case numbers from `shared` until the limit, `stop`, or the end;
+/// sends findings on `out`. Returns what the worker gathered: its model coverage and its
+/// occurrence counts.
 pub fn worker(
-    j: usize,
     plan: &Plan,
+    shared: &Shared,
     counters: &Counters,
     stop: &AtomicBool,
     started: Instant,
     out: Sender<Finding>,
-) -> [Coverage; 2] {
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut novel: HashSet<(u64, u64)> = HashSet::new();
-    let mut coverage = [Coverage::default(), Coverage::default()];
-    let mut bytes = Vec::with_capacity(CASE_BYTES);
-    let mut k = j as u64;
+) -> Local {
+    let mut local = Local::default();
     loop {
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        match plan.limit {
-            Limit::Cases(n) if k >= n => break,
-            Limit::Time(d) if started.elapsed() >= d => break,
-            _ => {}
-        }
-        gen::seeded_bytes(case_seed(plan.seed, plan.shard, k), CASE_BYTES, &mut bytes);
-        let case = gen::from_bytes(&bytes, plan.max_ops);
-        let report = oracle::check(&case);
-        counters.cases.fetch_add(1, Ordering::Relaxed);
-        counters
-            .ops
-            .fetch_add(report.ops_executed as u64, Ordering::Relaxed);
-        coverage[0].add(&report.coverage[0]);
-        coverage[1].add(&report.coverage[1]);
-        let key = (
-            coverage_bits(&report.coverage[0]),
-            coverage_bits(&report.coverage[1]),
-        );
-        let is_novel = novel.insert(key);
-        if let Verdict::Diverge(d) = &report.verdict {
-            counters.divergences.fetch_add(1, Ordering::Relaxed);
-            if seen.insert(d.signature.clone()) {
-                let _ = out.send(finding(
-                    k,
-                    Some(bytes.clone()),
-                    &case,
-                    &report.verdict,
-                    false,
-                ));
+        if let Limit::Time(d) = plan.limit {
+            if started.elapsed() >= d {
+                break;
             }
         }
-        // The fault sweep: on cases that reached a combination of model steps this worker had
-        // not seen, and on one case in 64 besides.
-        if is_novel || k % 64 == j as u64 % 64 {
-            counters.sweeps.fetch_add(1, Ordering::Relaxed);
-            let mut variants = Sweep::new(&case);
-            // Counted locally and added once: the shared counters are one cache line.
-            let (mut ops, mut divergences) = (0u64, 0u64);
-            while let Some((variant, upto)) = variants.next_variant() {
-                if stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                let r = oracle::check_prefix(variant, upto);
-                ops += r.ops_executed as u64;
-                if let Verdict::Diverge(d) = &r.verdict {
-                    divergences += 1;
-                    if seen.insert(d.signature.clone()) {
-                        let mut c = variant.clone();
-                        c.ops.truncate(upto);
-                        let _ = out.send(finding(k, None, &c, &r.verdict, true));
-                    }
-                }
-            }
-            counters.ops.fetch_add(ops, Ordering::Relaxed);
-            counters
-                .divergences
-                .fetch_add(divergences, Ordering::Relaxed);
+        let k = shared.next.fetch_add(1, Ordering::Relaxed);
+        if matches!(plan.limit, Limit::Cases(n) if k >= n) {
+            break;
         }
-        k += plan.jobs as u64;
+        run_case(k, plan, shared, &mut local, counters, stop, &out);
     }
-    coverage
+    local
+}
+
+/// Generated case `k`: checked, swept if novel, its new signatures minimised and sent.
+pub fn run_case(
+    k: u64,
+    plan: &Plan,
+    shared: &Shared,
+    local: &mut Local,
+    counters: &Counters,
+    stop: &AtomicBool,
+    out: &Sender<Finding>,
+) {
+    gen::seeded_bytes(
+        case_seed(plan.seed, plan.shard, k),
+        CASE_BYTES,
+        &mut local.bytes,
+    );
+    let case = gen::from_bytes(&local.bytes, plan.max_ops);
+    let report = oracle::check(&case);
+    counters.cases.fetch_add(1, Ordering::Relaxed);
+    counters
+        .ops
+        .fetch_add(report.ops_executed as u64, Ordering::Relaxed);
+    local.coverage[0].add(&report.coverage[0]);
+    local.coverage[1].add(&report.coverage[1]);
+    let key = (
+        coverage_bits(&report.coverage[0]),
+        coverage_bits(&report.coverage[1]),
+    );
+    // Met by this worker before (at a smaller case number): not the first. Otherwise ask.
+    let is_novel = local.keys.insert(key) && shared.novelty.first(key, k);
+    if let Verdict::Diverge(d) = &report.verdict {
+        counters.divergences.fetch_add(1, Ordering::Relaxed);
+        if first_of_signature(shared, local, d.bucket, &d.signature) {
+            let bytes = Some(local.bytes.clone());
+            let _ = out.send(finding(k, bytes, &case, &report.verdict, false));
+        }
+    }
+    // The fault sweep: on the first case to reach a combination of model steps, and on one
+    // case in 64 besides.
+    if is_novel || k.is_multiple_of(64) {
+        counters.sweeps.fetch_add(1, Ordering::Relaxed);
+        let mut variants = Sweep::new(&case);
+        // Counted locally and added once: the shared counters are one cache line.
+        let (mut ops, mut divergences, mut n) = (0u64, 0u64, 0u64);
+        while let Some((variant, upto)) = variants.next_variant() {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            n += 1;
+            let r = oracle::check_prefix(variant, upto);
+            ops += r.ops_executed as u64;
+            if let Verdict::Diverge(d) = &r.verdict {
+                divergences += 1;
+                if first_of_signature(shared, local, d.bucket, &d.signature) {
+                    let mut c = variant.clone();
+                    c.ops.truncate(upto);
+                    let _ = out.send(finding(k, None, &c, &r.verdict, true));
+                }
+            }
+        }
+        counters.ops.fetch_add(ops, Ordering::Relaxed);
+        counters.sweep_ops.fetch_add(ops, Ordering::Relaxed);
+        counters.variants.fetch_add(n, Ordering::Relaxed);
+        counters
+            .divergences
+            .fetch_add(divergences, Ordering::Relaxed);
+    }
+}
+
+/// Counts one divergent execution in variant (`bucket`, `signature`); true for the
+/// campaign's first meeting with it: the caller minimises and sends it.
+fn first_of_signature(shared: &Shared, local: &mut Local, bucket: Bucket, signature: &str) -> bool {
+    if let Some(n) = local
+        .counts
+        .get_mut(signature)
+        .and_then(|per| per.get_mut(&bucket))
+    {
+        *n += 1;
+        return false;
+    }
+    *local
+        .counts
+        .entry(signature.to_string())
+        .or_default()
+        .entry(bucket)
+        .or_default() += 1;
+    shared
+        .signatures
+        .lock()
+        .expect("signature set")
+        .insert((bucket, signature.to_string()))
+}
+
+/// What a campaign without a store did: `bench throughput` and the tests run these.
+pub struct Unstored {
+    pub counters: Counters,
+    /// Every variant met, as `BUCKET SIGNATURE` (each minimised once, then dropped).
+    pub signatures: std::collections::BTreeSet<String>,
+    pub step_combinations: usize,
+    pub wall: Duration,
+}
+
+/// A whole campaign on `plan.jobs` threads, findings minimised (as in `cgdiff fuzz`) and
+/// dropped.
+pub fn run_unstored(plan: &Plan) -> Unstored {
+    let (shared, counters, stop) = (
+        Shared::default(),
+        Counters::default(),
+        AtomicBool::new(false),
+    );
+    let (tx, rx) = std::sync::mpsc::channel::<Finding>();
+    let started = Instant::now();
+    let mut signatures = std::collections::BTreeSet::new();
+    std::thread::scope(|s| {
+        for _ in 0..plan.jobs.max(1) {
+            let tx = tx.clone();
+            let (shared, counters, stop) = (&shared, &counters, &stop);
+            s.spawn(move || worker(plan, shared, counters, stop, started, tx));
+        }
+        drop(tx);
+        for f in rx {
+            signatures.insert(format!("{} {}", f.bucket, f.signature));
+        }
+    });
+    Unstored {
+        wall: started.elapsed(),
+        step_combinations: shared.novelty.len(),
+        counters,
+        signatures,
+    }
 }
 
 /// Which model steps a run reached, one bit per coverage point: the fault sweep's novelty key.
@@ -259,6 +455,87 @@ impl Sweep {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sweep goes to the first case in case order of each step combination, whatever
+    /// order the cases arrive in: a later case may take an extra sweep, never the earlier's.
+    #[test]
+    fn novelty_keeps_the_first_case_in_case_order_whatever_the_arrival() {
+        // Case k reaches combination (k % 7, 0); cases arrive in a scrambled order.
+        let key = |k: u64| (k % 7, 0);
+        let mut order: Vec<u64> = (0..100).collect();
+        order.sort_by_key(|&k| cgdiff_engine::world::mix(k));
+        let novelty = Novelty::new();
+        let told: HashSet<u64> = order
+            .iter()
+            .copied()
+            .filter(|&k| novelty.first(key(k), k))
+            .collect();
+        for first in 0..7 {
+            assert!(told.contains(&first), "case {first} lost its sweep");
+        }
+        assert_eq!(novelty.len(), 7);
+        // In case order, exactly the first of each.
+        let novelty = Novelty::new();
+        let told: Vec<u64> = (0..100).filter(|&k| novelty.first(key(k), k)).collect();
+        assert_eq!(told, (0..7).collect::<Vec<_>>());
+    }
+
+    fn plan(jobs: usize, cases: u64) -> Plan {
+        Plan {
+            seed: 3,
+            shard: (0, 1),
+            jobs,
+            max_ops: 64,
+            limit: Limit::Cases(cases),
+        }
+    }
+
+    /// What the issue asks of sharing: every signature a one-worker campaign finds on a fixed
+    /// set of cases is found with 2 and 8 workers (on threads, as scheduled), and with three
+    /// workers whose cases arrive in the worst order (each worker's cases in increasing order,
+    /// but the last worker's all before the second's, before the first's), and the sweeps of
+    /// one worker are all done again. One minimisation per signature in every case.
+    #[test]
+    fn every_signature_of_one_worker_is_found_by_more_workers() {
+        const CASES: u64 = 800;
+        let one = run_unstored(&plan(1, CASES));
+        let swept = |c: &Counters| c.sweeps.load(Ordering::Relaxed);
+        assert!(one.signatures.len() > 20, "too few signatures to test with");
+        for jobs in [2, 8] {
+            let many = run_unstored(&plan(jobs, CASES));
+            let missing: Vec<_> = one.signatures.difference(&many.signatures).collect();
+            assert!(missing.is_empty(), "--jobs {jobs} missed {missing:?}");
+            assert!(swept(&many.counters) >= swept(&one.counters));
+        }
+        // The worst arrival order, on one thread.
+        let p = plan(3, CASES);
+        let (shared, counters, stop) = (
+            Shared::default(),
+            Counters::default(),
+            AtomicBool::new(false),
+        );
+        let (tx, rx) = std::sync::mpsc::channel();
+        for j in (0..3u64).rev() {
+            let mut local = Local::default();
+            for k in (j..CASES).step_by(3) {
+                run_case(k, &p, &shared, &mut local, &counters, &stop, &tx);
+            }
+        }
+        drop(tx);
+        let found: Vec<String> = rx
+            .into_iter()
+            .map(|f| format!("{} {}", f.bucket, f.signature))
+            .collect();
+        let distinct: HashSet<&String> = found.iter().collect();
+        assert_eq!(distinct.len(), found.len(), "a variant minimised twice");
+        let missing: Vec<_> = one
+            .signatures
+            .iter()
+            .filter(|s| !distinct.contains(s))
+            .collect();
+        assert!(missing.is_empty(), "scrambled arrival missed {missing:?}");
+        assert!(swept(&counters) >= swept(&one.counters));
+    }
 
     /// `--shard I/N` splits one campaign's case stream: shards 0/2 and 1/2 never draw the same
     /// case, and together they draw exactly the cases of the unsharded campaign, interleaved.

@@ -2,12 +2,10 @@
 //! `cases show` and `explain`: every divergence report ends with the commands that reproduce
 //! and minimise it.
 
-use cgdiff_engine::oracle::{Report, Verdict};
+use cgdiff_engine::oracle::{json_key, Report, Verdict};
 use cgdiff_engine::rules;
 use cgdiff_engine::{format, Case, Outcome};
 use std::fmt::Write as _;
-
-const MODELS: [&str; 2] = ["legacy", "four-stage"];
 
 /// The per-operation story of a traced run, then the verdict.
 pub fn render_run(case: &Case, report: &Report, origin: &Origin) -> String {
@@ -22,7 +20,7 @@ pub fn render_run(case: &Case, report: &Report, origin: &Origin) -> String {
     for t in &report.trace {
         let op = lines.get(t.index).map_or("?", |s| s.as_str());
         let _ = writeln!(out, "[{}] {op}", t.index);
-        for (m, model) in MODELS.iter().enumerate() {
+        for (m, model) in report.designs.iter().enumerate() {
             let _ = writeln!(out, "  {model:<10} -> {}", t.outcomes[m]);
             for s in &t.steps[m] {
                 let _ = writeln!(out, "      {s}");
@@ -55,9 +53,10 @@ pub fn render_verdict(report: &Report, origin: &Origin) -> String {
             let _ = writeln!(out, "  signature : {}", d.signature);
             let _ = writeln!(out, "  classes   : {}", d.classes.names().join(", "));
             let _ = writeln!(out, "  blame     : {}", d.blame.name());
+            let [a, b] = report.designs;
             let _ = writeln!(
                 out,
-                "  results   : legacy {}, four-stage {}",
+                "  results   : {a} {}, {b} {}",
                 d.outcomes[0], d.outcomes[1]
             );
             let _ = writeln!(out, "  bucket    : {}", bucket_text(d));
@@ -70,7 +69,7 @@ pub fn render_verdict(report: &Report, origin: &Origin) -> String {
                 }
             }
             if let Some(detail) = &d.detail {
-                let _ = writeln!(out, "  observations (- legacy only, + four-stage only):");
+                let _ = writeln!(out, "  observations (- {a} only, + {b} only):");
                 for l in detail.diff.lines() {
                     let _ = writeln!(out, "    {l}");
                 }
@@ -172,15 +171,23 @@ fn outcome(o: Outcome) -> String {
     o.to_string()
 }
 
-/// Everything of a traced run for `--json`.
+/// Everything of a traced run for `--json`. Each operation names the designs by
+/// [`json_key`] (`legacy`, `four_stage` for the default pair).
 pub fn report_json(case: &Case, report: &Report) -> serde_json::Value {
+    let op = |t: &cgdiff_engine::oracle::OpTrace| {
+        let mut m = serde_json::Map::new();
+        m.insert("index".into(), t.index.into());
+        for (i, name) in report.designs.iter().enumerate() {
+            m.insert(
+                json_key(name),
+                serde_json::json!({"result": outcome(t.outcomes[i]), "steps": t.steps[i]}),
+            );
+        }
+        serde_json::Value::Object(m)
+    };
     serde_json::json!({
         "case": format::print(case),
-        "operations": report.trace.iter().map(|t| serde_json::json!({
-            "index": t.index,
-            "legacy": {"result": outcome(t.outcomes[0]), "steps": t.steps[0]},
-            "four_stage": {"result": outcome(t.outcomes[1]), "steps": t.steps[1]},
-        })).collect::<Vec<_>>(),
+        "operations": report.trace.iter().map(op).collect::<Vec<_>>(),
         "ops_executed": report.ops_executed,
         "verdict": report.verdict,
     })
@@ -254,7 +261,7 @@ pub fn story(case: &Case, report: &Report, origin: &Origin, colour: bool) -> Str
         d.op_index,
         format::op_text(&case.ops[d.op_index])
     );
-    for (m, model) in MODELS.iter().enumerate() {
+    for (m, model) in report.designs.iter().enumerate() {
         let _ = writeln!(out, "  {model} returned {}:", t.outcomes[m]);
         for s in &t.steps[m] {
             let _ = writeln!(out, "      {s}");
@@ -267,8 +274,9 @@ pub fn story(case: &Case, report: &Report, origin: &Origin, colour: bool) -> Str
             d.classes.names().join(", ")
         );
         out += &side_by_side(
-            &detail.legacy.lines(),
-            &detail.four_stage.lines(),
+            report.designs,
+            &detail.snapshots[0].lines(),
+            &detail.snapshots[1].lines(),
             red,
             green,
             off,
@@ -279,7 +287,14 @@ pub fn story(case: &Case, report: &Report, origin: &Origin, colour: bool) -> Str
     out
 }
 
-fn side_by_side(a: &[String], b: &[String], red: &str, green: &str, off: &str) -> String {
+fn side_by_side(
+    designs: [&str; 2],
+    a: &[String],
+    b: &[String],
+    red: &str,
+    green: &str,
+    off: &str,
+) -> String {
     const W: usize = 58;
     let fit = |s: &str| {
         let mut t: String = s.chars().take(W).collect();
@@ -287,7 +302,7 @@ fn side_by_side(a: &[String], b: &[String], red: &str, green: &str, off: &str) -
         t.extend(std::iter::repeat_n(' ', W - n));
         t
     };
-    let mut out = format!("  {}   {}\n", fit("legacy"), "four-stage");
+    let mut out = format!("  {}   {}\n", fit(designs[0]), designs[1]);
     let (ta, tb) = (a.join("\n") + "\n", b.join("\n") + "\n");
     let diff = similar::TextDiff::from_lines(&ta, &tb);
     for op in diff.ops() {

@@ -114,6 +114,68 @@ fn bad_flags_exit_two_and_help_exits_zero() {
     assert!(out.contains("Exit status"));
 }
 
+/// Each stored signature with its buckets and their rules.
+fn variants(
+    db: &Path,
+) -> std::collections::BTreeMap<String, std::collections::BTreeSet<(String, Option<String>)>> {
+    let store = cgdiff_corpus::Store::open(db).unwrap();
+    let mut m = std::collections::BTreeMap::new();
+    for r in store.signatures().unwrap() {
+        m.entry(r.signature)
+            .or_insert_with(std::collections::BTreeSet::new)
+            .insert((r.bucket, r.rule));
+    }
+    m
+}
+
+/// Four campaigns into one fresh store at once: "new" is judged inside each write, so the
+/// "new bucket" lines they print add up to the buckets stored, and no bucket is announced
+/// twice.
+#[test]
+fn concurrent_campaigns_agree_on_what_is_new() {
+    let dir = tmp("concurrent");
+    let db = dir.join("c.db");
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            cgdiff()
+                .args(["fuzz", "--cases", "400", "--jobs", "1", "--seed"])
+                .arg((100 + i).to_string())
+                .arg("--db")
+                .arg(&db)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut announced = Vec::new();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+        for line in String::from_utf8(out.stdout).unwrap().lines() {
+            if let Some(rest) = line.strip_prefix("new bucket ") {
+                announced.push(rest.split(' ').next().unwrap().to_string());
+            }
+        }
+    }
+    let store = cgdiff_corpus::Store::open(&db).unwrap();
+    let stored: std::collections::BTreeSet<String> = store
+        .signatures()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.bucket)
+        .collect();
+    announced.sort();
+    let unique: std::collections::BTreeSet<String> = announced.iter().cloned().collect();
+    assert_eq!(
+        announced.len(),
+        unique.len(),
+        "a bucket announced twice: {announced:?}"
+    );
+    assert_eq!(unique, stored);
+    assert!(stored.len() > 3, "{stored:?}");
+}
+
 fn signatures(db: &Path) -> Vec<String> {
     let store = cgdiff_corpus::Store::open(db).unwrap();
     let mut s: Vec<String> = store
@@ -127,10 +189,12 @@ fn signatures(db: &Path) -> Vec<String> {
 }
 
 #[test]
-fn same_seed_and_jobs_give_the_same_findings() {
+fn same_seed_gives_the_same_findings() {
     let dir = tmp("seed");
-    let (a, b) = (dir.join("a.db"), dir.join("b.db"));
-    for db in [&a, &b] {
+    let (a, b, c) = (dir.join("a.db"), dir.join("b.db"), dir.join("c.db"));
+    // Two campaigns with one worker, one with two workers (docs/scale-out.md: what is
+    // deterministic at --jobs N).
+    for (db, jobs) in [(&a, "1"), (&b, "1"), (&c, "2")] {
         let (code, out, err) = run(&[
             "fuzz",
             "--cases",
@@ -138,7 +202,7 @@ fn same_seed_and_jobs_give_the_same_findings() {
             "--seed",
             "11",
             "--jobs",
-            "2",
+            jobs,
             "--db",
             db.to_str().unwrap(),
             "--json",
@@ -150,15 +214,40 @@ fn same_seed_and_jobs_give_the_same_findings() {
     let sa = signatures(&a);
     assert!(!sa.is_empty());
     assert_eq!(sa, signatures(&b));
-    // Every signature's best case is a minimised case that reproduces it.
+    // --jobs 1 stores the same cases, byte for byte.
+    let texts = |db: &Path| {
+        let mut t: Vec<String> = cgdiff_corpus::Store::open(db)
+            .unwrap()
+            .cases(&Default::default())
+            .unwrap()
+            .into_iter()
+            .map(|r| r.text)
+            .collect();
+        t.sort();
+        t
+    };
+    assert_eq!(texts(&a), texts(&b));
+    // Two workers find every signature one worker finds.
+    let sc = signatures(&c);
+    let missing: Vec<_> = sa.iter().filter(|s| !sc.contains(s)).collect();
+    assert!(missing.is_empty(), "--jobs 2 missed {missing:?}");
+    // The same bucket and rule for every signature whatever the jobs: they are decided by
+    // the cases, never by which one was stored last.
+    let ra = variants(&a);
+    let rc = variants(&c);
+    for (sig, buckets) in &ra {
+        assert_eq!(rc.get(sig), Some(buckets), "{sig}: --jobs 1 vs --jobs 2");
+    }
+    // Every variant's best case is a minimised case that reproduces it, in its bucket.
     let store = cgdiff_corpus::Store::open(&a).unwrap();
     for s in store.signatures().unwrap() {
         let row = store.case(s.best_case_id).unwrap().unwrap();
         let case = cgdiff_engine::format::parse(&row.text).unwrap().case;
-        assert_eq!(
-            cgdiff_engine::oracle::check(&case).verdict.signature(),
-            Some(s.signature.as_str())
-        );
+        let r = cgdiff_engine::oracle::check(&case);
+        let d = r.verdict.divergence().unwrap();
+        assert_eq!(d.signature, s.signature);
+        assert_eq!(d.bucket.name(), s.bucket);
+        assert_eq!(d.rule.map(str::to_string), s.rule);
     }
     // A second campaign with the same seed finds nothing new: exit 0.
     let (code, _, _) = run(&[
@@ -168,7 +257,7 @@ fn same_seed_and_jobs_give_the_same_findings() {
         "--seed",
         "11",
         "--jobs",
-        "2",
+        "1",
         "--db",
         a.to_str().unwrap(),
     ]);
@@ -190,10 +279,11 @@ fn a_campaign_killed_with_sigkill_keeps_everything_it_reported() {
         .unwrap();
     let mut reported = Vec::new();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    while reported.len() < 12 {
+    while reported.len() < 8 {
         let line = lines.next().expect("campaign ended early").unwrap();
-        if let Some(rest) = line.strip_prefix("stored case ") {
-            reported.push(rest.split(':').next().unwrap().parse::<i64>().unwrap());
+        if line.starts_with("new bucket ") {
+            let id = line.rsplit("case ").next().unwrap();
+            reported.push(id.trim().parse::<i64>().unwrap());
         }
     }
     child.kill().unwrap(); // SIGKILL
@@ -251,7 +341,7 @@ fn ctrl_c_stops_a_campaign_cleanly_with_its_summary() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
-    assert!(first.starts_with("stored case "), "{first}");
+    assert!(first.starts_with("new bucket "), "{first}");
     // SAFETY: sending SIGINT to our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
@@ -277,8 +367,12 @@ fn bench_throughput_measures_campaign_store_and_replay() {
     let (code, out, err) = run(&[
         "bench",
         "throughput",
-        "--secs",
-        "0.2",
+        "--cases",
+        "60",
+        "--pairs",
+        "1",
+        "--jobs",
+        "2",
         "--records",
         "40",
         "--signatures",
@@ -288,11 +382,16 @@ fn bench_throughput_measures_campaign_store_and_replay() {
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["campaign"][0]["jobs"], 1, "{out}");
+    assert_eq!(v["campaign"][1]["jobs"], 2, "{out}");
+    // The fixed workload: both configurations ran the same 60 cases.
+    assert_eq!(v["campaign"][0]["cases"], 60, "{out}");
+    assert_eq!(v["campaign"][1]["cases"], 60, "{out}");
     assert!(
         v["campaign"][0]["model_operations"].as_u64().unwrap() > 0,
         "{out}"
     );
-    assert!(v["scaling"].as_f64().unwrap() > 0.0, "{out}");
+    assert!(v["speedup"].as_f64().unwrap() > 0.0, "{out}");
+    assert_eq!(v["missing_signatures"], serde_json::json!([]), "{out}");
     // 40 records over 20 texts, each text twice: 4 new signatures, the rest new best or
     // duplicates; every distinct text is replayed.
     assert_eq!(v["store"]["new_signatures"], 4, "{out}");

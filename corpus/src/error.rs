@@ -22,14 +22,78 @@ pub enum StoreError {
         supported: i64,
     },
 
-    /// The file exists but is not a readable SQLite database (garbage, truncated, corrupt).
-    /// It is left untouched so that a person can look at what it is.
-    #[error("{} is not a SQLite database, or is corrupt: {source}", path.display())]
+    /// There is no file at the path and the command only reads (it creates none).
+    #[error("{} does not exist: no such database (run `cgdiff fuzz` first, or pass --db PATH)", path.display())]
+    Missing {
+        /// The database path.
+        path: PathBuf,
+    },
+
+    /// The path names a directory.
+    #[error("{} is a directory, not a database file", path.display())]
+    Directory {
+        /// The path.
+        path: PathBuf,
+    },
+
+    /// The file exists but is not a cgdiff database: empty, too short, not SQLite, or a SQLite
+    /// file without cgdiff's tables. It is left untouched so that a person can look at what
+    /// it is.
+    #[error("{} is not a cgdiff database: {reason}", path.display())]
     NotADatabase {
         /// The database file.
         path: PathBuf,
-        /// What SQLite said.
-        source: rusqlite::Error,
+        /// What it is instead.
+        reason: String,
+    },
+
+    /// The file is a cgdiff (or at least a SQLite) database whose pages do not read back: a
+    /// truncated file, a damaged page. Refused before anything is written to it, and left
+    /// byte-identical; what still reads can be copied out with `cgdiff merge`.
+    #[error(
+        "{} is corrupt ({problem}); it was left as it is: `cgdiff merge {} --into NEW.db` copies what still reads into a new database",
+        path.display(), path.display()
+    )]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// The first problem SQLite's integrity check (or a read) reported.
+        problem: String,
+    },
+
+    /// The command writes, and the file cannot be written (its permissions, a read-only file
+    /// system).
+    #[error("{} is read-only ({why}), and this command writes to it", path.display())]
+    ReadOnly {
+        /// The database file.
+        path: PathBuf,
+        /// Which: "its permissions", "a read-only file system".
+        why: &'static str,
+    },
+
+    /// The command writes, and the directory of the database cannot be written: SQLite keeps
+    /// its `-wal` and `-shm` files beside the database (and creates the database there).
+    #[error(
+        "{} cannot be written: its directory {} is read-only ({why}), and SQLite keeps its -wal and -shm files beside the database",
+        path.display(), dir.display()
+    )]
+    ReadOnlyDirectory {
+        /// The database file.
+        path: PathBuf,
+        /// Its directory.
+        dir: PathBuf,
+        /// Which: "its permissions", "a read-only file system".
+        why: &'static str,
+    },
+
+    /// Another process held a lock on the file for longer than [`crate::BUSY_TIMEOUT`].
+    #[error(
+        "{} is locked by another process (waited {} s for it)",
+        path.display(), crate::BUSY_TIMEOUT.as_secs()
+    )]
+    Locked {
+        /// The database file.
+        path: PathBuf,
     },
 
     /// The file is a SQLite database of some other program. It is left untouched rather than
@@ -70,25 +134,26 @@ pub enum StoreError {
 
     /// A file-system failure around the database (checking that it exists, reading its
     /// header).
-    #[error("{}: {context}: {source}", path.display())]
+    #[error("{}: {context}: {io}", path.display())]
     Io {
         /// The database file.
         path: PathBuf,
         /// What the store was doing.
         context: &'static str,
         /// What the system said.
-        source: std::io::Error,
+        io: std::io::Error,
     },
 
-    /// Any other SQLite failure, with what the store was doing at the time.
-    #[error("{}: {context}: {source}", path.display())]
+    /// Any other SQLite failure, with what the store was doing at the time. SQLite's text is
+    /// shown once (the error is not chained, so that `{:#}` does not repeat it).
+    #[error("{}: {context}: {}", path.display(), crate::sqlite_text(sqlite))]
     Sqlite {
         /// The database file.
         path: PathBuf,
         /// What the store was doing.
         context: &'static str,
         /// What SQLite said.
-        source: rusqlite::Error,
+        sqlite: rusqlite::Error,
     },
 }
 
@@ -97,7 +162,13 @@ impl StoreError {
     pub fn path(&self) -> &std::path::Path {
         match self {
             StoreError::NewerSchema { path, .. }
+            | StoreError::Missing { path }
+            | StoreError::Directory { path }
             | StoreError::NotADatabase { path, .. }
+            | StoreError::Corrupt { path, .. }
+            | StoreError::ReadOnly { path, .. }
+            | StoreError::ReadOnlyDirectory { path, .. }
+            | StoreError::Locked { path }
             | StoreError::ForeignDatabase { path, .. }
             | StoreError::InvalidInput { path, .. }
             | StoreError::BadRow { path, .. }

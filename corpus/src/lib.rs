@@ -13,23 +13,25 @@
 //! Every method that takes a timestamp has an `_at` twin taking `now` in unix seconds; the
 //! plain one reads the system clock. Tests and deterministic replays use the `_at` ones.
 
+mod buckets;
 mod error;
 mod merge;
+mod open;
+mod salvage;
 mod schema;
 mod types;
 
 pub use error::StoreError;
 pub use merge::MergeStats;
+pub use open::Opened;
+pub use salvage::SalvageStats;
 pub use schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 pub use types::*;
 
-use rusqlite::{
-    functions::FunctionFlags, params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row,
-    TransactionBehavior,
-};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long a writer waits for another process's write lock before giving up. Generous:
 /// writers hold the lock for well under a millisecond, so reaching it means something is
@@ -49,6 +51,8 @@ pub fn unix_now() -> i64 {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// How it was opened (read-only, migrated): see [`Store::opened`].
+    opened: Opened,
 }
 
 impl std::fmt::Debug for Store {
@@ -59,49 +63,13 @@ impl std::fmt::Debug for Store {
 
 const CASE_COLUMNS: &str = "id, text, bytes, signature, classes, rule, first_op, ops, \
      minimised_from, found_by, run_id, tool_version, git_commit, created_at, last_seen_at, \
-     hit_count";
+     hit_count, bucket";
 
 const RUN_COLUMNS: &str = "id, kind, started_at, ended_at, cases_executed, operations, \
      cases_per_sec, ops_per_sec, seed, shard, jobs, git_commit, tool_version, new_signatures, \
      divergences, extra";
 
 impl Store {
-    /// Opens the database at `path`, creating it if missing and migrating it forward to
-    /// [`SCHEMA_VERSION`].
-    ///
-    /// An existing file is first inspected through a read-only connection, so that a file
-    /// this build must refuse (newer schema, not SQLite, another program's database) is left
-    /// byte-for-byte untouched.
-    pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
-        let path = path.as_ref().to_path_buf();
-        let exists = path.try_exists().map_err(|source| StoreError::Io {
-            path: path.clone(),
-            context: "checking whether the database exists",
-            source,
-        })?;
-        if exists {
-            inspect_read_only(&path)?;
-        }
-
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| classify(&path, "opening", e))?;
-        let mut store = Store { conn, path };
-        store.configure()?;
-        store.migrate()?;
-        // Enforced per connection, and only after migrating: a migration may rebuild a table
-        // that others point at. A corpus with dangling run or case ids is a bug.
-        store
-            .conn
-            .execute_batch("PRAGMA foreign_keys = ON")
-            .map_err(store.err("enabling foreign keys"))?;
-        Ok(store)
-    }
-
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -128,57 +96,6 @@ impl Store {
         }
     }
 
-    /// Connection settings: wait for other writers, WAL.
-    fn configure(&mut self) -> Result<(), StoreError> {
-        self.conn
-            .busy_timeout(BUSY_TIMEOUT)
-            .map_err(self.err("setting busy_timeout"))?;
-        let mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .map_err(self.err("reading journal_mode"))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            // Switching needs an exclusive lock, and SQLite does not always run the busy
-            // handler for it: when several processes create the same file at once, retry.
-            let deadline = Instant::now() + BUSY_TIMEOUT;
-            loop {
-                match self
-                    .conn
-                    .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
-                {
-                    Ok(mode) if mode.eq_ignore_ascii_case("wal") => break,
-                    Ok(mode) => {
-                        return Err(StoreError::Sqlite {
-                            path: self.path.clone(),
-                            context: "switching to WAL",
-                            source: rusqlite::Error::SqliteFailure(
-                                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
-                                Some(format!("journal_mode stayed {mode}")),
-                            ),
-                        })
-                    }
-                    Err(e) if is_busy(&e) && Instant::now() < deadline => {
-                        std::thread::sleep(Duration::from_millis(5))
-                    }
-                    Err(e) => return Err(classify(&self.path, "switching to WAL", e)),
-                }
-            }
-        }
-        // With WAL, NORMAL loses nothing on a process crash (only, at worst, the last
-        // transactions on power loss) and saves an fsync per commit.
-        self.conn
-            .execute_batch("PRAGMA synchronous = NORMAL")
-            .map_err(self.err("setting synchronous"))?;
-        Ok(())
-    }
-
-    /// Applies the pending migrations in one write transaction, re-checking the version
-    /// under the lock (another process may have migrated, or a newer build written, since
-    /// the read-only inspection).
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        migrate(&mut self.conn, &self.path, MIGRATIONS)
-    }
-
     /// Records a divergent case found now. See [`Store::record_at`].
     pub fn record(&mut self, c: &NewCase) -> Result<Recorded, StoreError> {
         self.record_at(c, unix_now())
@@ -200,7 +117,7 @@ impl Store {
             }
         }
         let classes = c.classes.join(",");
-        let Store { conn, path } = self;
+        let Store { conn, path, .. } = self;
         let path: &Path = path;
         let err = |context| move |e| classify(path, context, e);
 
@@ -223,10 +140,11 @@ impl Store {
             Some(id) => {
                 tx.prepare_cached(
                     "UPDATE cases SET hit_count = hit_count + 1, \
-                         last_seen_at = max(last_seen_at, ?2), bytes = coalesce(bytes, ?3) \
+                         last_seen_at = max(last_seen_at, ?2), bytes = coalesce(bytes, ?3), \
+                         bucket = coalesce(bucket, ?4) \
                      WHERE id = ?1",
                 )
-                .and_then(|mut st| st.execute(params![id, now, c.bytes]))
+                .and_then(|mut st| st.execute(params![id, now, c.bytes, c.bucket]))
                 .map_err(err("counting a repeated case"))?;
                 id
             }
@@ -234,8 +152,9 @@ impl Store {
                 .prepare_cached(
                     "INSERT INTO cases (text, text_hash, bytes, signature, classes, rule, \
                          first_op, ops, minimised_from, found_by, run_id, tool_version, \
-                         git_commit, created_at, last_seen_at, hit_count) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, 1)",
+                         git_commit, created_at, last_seen_at, hit_count, bucket) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, 1, \
+                             ?15)",
                 )
                 .and_then(|mut st| {
                     st.insert(params![
@@ -253,6 +172,7 @@ impl Store {
                         c.tool_version,
                         c.git_commit,
                         now,
+                        c.bucket,
                     ])
                 })
                 .map_err(err("storing the case"))?,
@@ -261,36 +181,59 @@ impl Store {
         let best: Option<(i64, u32, String)> = tx
             .prepare_cached(
                 "SELECT s.best_case_id, c.ops, c.text FROM signatures s \
-                 JOIN cases c ON c.id = s.best_case_id WHERE s.signature = ?1",
+                 JOIN cases c ON c.id = s.best_case_id WHERE s.signature = ?1 AND s.bucket = ?2",
             )
             .and_then(|mut st| {
-                st.query_row([&c.signature], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                    .optional()
+                st.query_row([&c.signature, &c.bucket], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
             })
             .map_err(err("looking up the signature"))?;
 
         let recorded = match best {
             None => {
+                // Judged here, under the write lock: of concurrent writers, one sees it new.
+                let new_bucket = tx
+                    .prepare_cached("SELECT 1 FROM signatures WHERE bucket = ?1 LIMIT 1")
+                    .and_then(|mut st| st.query_row([&c.bucket], |_| Ok(())).optional())
+                    .map_err(err("looking up the bucket"))?
+                    .is_none();
                 tx.prepare_cached(
-                    "INSERT INTO signatures (signature, classes, rule, first_seen, last_seen, \
-                         best_case_id, hit_count) VALUES (?1, ?2, ?3, ?4, ?4, ?5, 1)",
+                    "INSERT INTO signatures (signature, bucket, classes, rule, first_seen, \
+                         last_seen, best_case_id, hit_count, first_run, last_run) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, 1, ?7, ?7)",
                 )
-                .and_then(|mut st| st.execute(params![c.signature, classes, c.rule, now, case_id]))
+                .and_then(|mut st| {
+                    st.execute(params![
+                        c.signature,
+                        c.bucket,
+                        classes,
+                        c.rule,
+                        now,
+                        case_id,
+                        c.run_id
+                    ])
+                })
                 .map_err(err("storing the signature"))?;
-                Recorded::NewSignature { case_id }
+                Recorded::NewSignature {
+                    case_id,
+                    new_bucket,
+                }
             }
             Some((best_id, best_ops, best_text)) => {
                 let smaller = inserted
                     && (c.ops, c.text.len(), c.text.as_str())
                         < (best_ops, best_text.len(), best_text.as_str());
                 let new_best = if smaller { case_id } else { best_id };
+                // Classes and rule follow from the (signature, bucket) key: not rewritten.
                 tx.prepare_cached(
                     "UPDATE signatures SET hit_count = hit_count + 1, \
-                         first_seen = min(first_seen, ?2), last_seen = max(last_seen, ?2), \
-                         classes = ?3, rule = ?4, best_case_id = ?5 \
-                     WHERE signature = ?1",
+                         first_seen = min(first_seen, ?3), last_seen = max(last_seen, ?3), \
+                         best_case_id = ?4 \
+                     WHERE signature = ?1 AND bucket = ?2",
                 )
-                .and_then(|mut st| st.execute(params![c.signature, now, classes, c.rule, new_best]))
+                .and_then(|mut st| st.execute(params![c.signature, c.bucket, now, new_best]))
                 .map_err(err("updating the signature"))?;
                 if smaller {
                     Recorded::NewBest {
@@ -441,6 +384,9 @@ impl Store {
         if filter.unexpected_only {
             sql.push_str(" AND rule IS NULL");
         }
+        if filter.bucket.is_some() {
+            sql.push_str(" AND bucket = ?3");
+        }
         sql.push_str(" ORDER BY id LIMIT ?2");
         let limit = filter.limit.map_or(-1, i64::from);
         let raws = self
@@ -451,6 +397,9 @@ impl Store {
                     st.raw_bind_parameter(1, sig)?;
                 }
                 st.raw_bind_parameter(2, limit)?;
+                if let Some(b) = &filter.bucket {
+                    st.raw_bind_parameter(3, b)?;
+                }
                 let mut rows = st.raw_query();
                 let mut out = Vec::new();
                 while let Some(row) = rows.next()? {
@@ -468,8 +417,10 @@ impl Store {
             .prepare_cached(
                 "SELECT s.signature, s.classes, s.rule, s.expected, s.first_seen, s.last_seen, \
                      s.best_case_id, s.hit_count, \
-                     (SELECT count(*) FROM cases c WHERE c.signature = s.signature) \
-                 FROM signatures s ORDER BY s.first_seen, s.signature",
+                     (SELECT count(*) FROM cases c WHERE c.signature = s.signature \
+                         AND coalesce(c.bucket, '') = s.bucket), \
+                     s.bucket, s.occurrences, s.first_run, s.last_run \
+                 FROM signatures s ORDER BY s.first_seen, s.signature, s.bucket",
             )
             .and_then(|mut st| {
                 st.query_map([], |r| {
@@ -483,6 +434,10 @@ impl Store {
                         best_case_id: r.get(6)?,
                         hit_count: r.get(7)?,
                         cases: r.get(8)?,
+                        bucket: r.get(9)?,
+                        occurrences: r.get(10)?,
+                        first_run: r.get(11)?,
+                        last_run: r.get(12)?,
                     })
                 })?
                 .collect()
@@ -662,6 +617,7 @@ impl RawCase {
                 created_at: r.get(13)?,
                 last_seen_at: r.get(14)?,
                 hit_count: r.get(15)?,
+                bucket: r.get(16)?,
             },
             found_by: r.get(9)?,
         })
@@ -703,179 +659,55 @@ fn is_busy(e: &rusqlite::Error) -> bool {
     )
 }
 
-/// Maps SQLite's "this is not a database" family to [`StoreError::NotADatabase`] and
-/// everything else to [`StoreError::Sqlite`].
+/// `s` cut to at most `max` characters, saying how long it was: a message quotes a hostile
+/// value without printing all of it.
+pub(crate) fn shorten(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}… ({} bytes in all)", &s[..cut], s.len()),
+    }
+}
+
+/// SQLite's own words for an error, once: the message it gave, or the text of its code.
+pub(crate) fn sqlite_text(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::SqliteFailure(_, Some(msg)) => msg.clone(),
+        rusqlite::Error::SqliteFailure(err, None) => {
+            rusqlite::ffi::code_to_str(err.extended_code).to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Maps a SQLite failure to the error a person can act on: not a database, corrupt, locked,
+/// read-only; anything else is [`StoreError::Sqlite`] with what the store was doing.
 fn classify(path: &Path, context: &'static str, e: rusqlite::Error) -> StoreError {
+    let path = path.to_path_buf();
     match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::NotADatabase {
-            path: path.to_path_buf(),
-            source: e,
+        Some(ErrorCode::NotADatabase) => StoreError::NotADatabase {
+            path,
+            reason: "SQLite does not recognise it as a database".into(),
+        },
+        Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            path,
+            problem: format!("{} while {context}", sqlite_text(&e)),
+        },
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked { path },
+        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly {
+            path,
+            why: "SQLite opened it read-only",
         },
         _ => StoreError::Sqlite {
-            path: path.to_path_buf(),
+            path,
             context,
-            source: e,
+            sqlite: e,
         },
     }
-}
-
-/// Brings the database from its version up to `migrations.len()`, all in one IMMEDIATE
-/// transaction: a failing step leaves the file at the version it had. Turns foreign keys off
-/// (steps may rebuild tables): the caller turns them back on.
-fn migrate(conn: &mut Connection, path: &Path, migrations: &[&str]) -> Result<(), StoreError> {
-    let supported = migrations.len() as i64;
-    let err = |context| move |e| classify(path, context, e);
-    // The bundled SQLite turns foreign keys on by default; a rebuild step needs them off,
-    // and the pragma is a no-op inside a transaction, so it goes here.
-    conn.execute_batch("PRAGMA foreign_keys = OFF")
-        .map_err(err("disabling foreign keys for the migration"))?;
-    conn.create_scalar_function(
-        "cgdiff_fnv1a64",
-        1,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| Ok(text_hash(ctx.get_raw(0).as_bytes().unwrap_or_default())),
-    )
-    .map_err(err("registering cgdiff_fnv1a64"))?;
-    let header = read_header(conn).map_err(err("reading the schema version"))?;
-    check_header(path, &header, supported)?;
-    if header.version == supported {
-        return Ok(());
-    }
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(err("starting the migration"))?;
-    let header = read_header(&tx).map_err(err("reading the schema version"))?;
-    check_header(path, &header, supported)?;
-    for step in &migrations[header.version as usize..] {
-        tx.execute_batch(step)
-            .map_err(err("migrating the schema"))?;
-    }
-    tx.execute_batch(&format!(
-        "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {supported};"
-    ))
-    .map_err(err("stamping the schema version"))?;
-    tx.commit().map_err(err("committing the migration"))
-}
-
-/// What the store needs to know about a file before writing to it.
-struct Header {
-    version: i64,
-    application_id: i64,
-    has_objects: bool,
-}
-
-/// Reads the header facts in one statement, hence one read transaction: separate `PRAGMA`
-/// queries could straddle another process's migration and see tables without a version.
-fn read_header(conn: &Connection) -> rusqlite::Result<Header> {
-    conn.query_row(
-        "SELECT (SELECT user_version FROM pragma_user_version), \
-                (SELECT application_id FROM pragma_application_id), \
-                (SELECT count(*) > 0 FROM sqlite_schema)",
-        [],
-        |r| {
-            Ok(Header {
-                version: r.get(0)?,
-                application_id: r.get(1)?,
-                has_objects: r.get(2)?,
-            })
-        },
-    )
-}
-
-/// Refuses files this build, which understands schema versions up to `supported`, must not
-/// write to.
-fn check_header(path: &Path, h: &Header, supported: i64) -> Result<(), StoreError> {
-    let foreign = |reason: String| StoreError::ForeignDatabase {
-        path: path.to_path_buf(),
-        reason,
-    };
-    if h.application_id != 0 && h.application_id != APPLICATION_ID {
-        return Err(foreign(format!(
-            "its application_id is {:#x}, cgdiff's is {APPLICATION_ID:#x}",
-            h.application_id
-        )));
-    }
-    if h.version > supported {
-        return Err(StoreError::NewerSchema {
-            path: path.to_path_buf(),
-            found: h.version,
-            supported,
-        });
-    }
-    if h.version == 0 && h.has_objects {
-        return Err(foreign(
-            "it has tables but no cgdiff schema version".to_string(),
-        ));
-    }
-    if h.version > 0 && h.application_id != APPLICATION_ID {
-        return Err(foreign(format!(
-            "it has schema version {} but not cgdiff's application_id",
-            h.version
-        )));
-    }
-    Ok(())
-}
-
-/// Looks at an existing file through a read-only connection, so that refusing it writes
-/// nothing to it.
-///
-/// Even a read-only connection to a WAL-mode database creates the `-wal` and `-shm` files
-/// beside it (and, unable to checkpoint, leaves them there). So when the file is in WAL mode
-/// and has no `-wal` file, which means no connection has it open and the main file holds all
-/// of it, it is read with `immutable=1`, which creates nothing. Any error there, or a `-wal`
-/// file appearing meanwhile, falls back to the ordinary read-only connection, whose verdict
-/// is then trusted. Either way a file that passes is checked again under the write lock.
-fn inspect_read_only(path: &Path) -> Result<(), StoreError> {
-    if wal_mode_at_rest(path) {
-        let mut uri = String::from("file:");
-        for c in path.to_string_lossy().chars() {
-            match c {
-                '%' | '?' | '#' => uri.push_str(&format!("%{:02X}", c as u32)),
-                c => uri.push(c),
-            }
-        }
-        uri.push_str("?immutable=1");
-        let header = Connection::open_with_flags(
-            &uri,
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-                | OpenFlags::SQLITE_OPEN_URI
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .and_then(|conn| read_header(&conn));
-        // A writer that opened the file meanwhile could have been checkpointing into it
-        // under our unlocked read: trust the read only if the file is still at rest.
-        if let (Ok(header), true) = (header, wal_mode_at_rest(path)) {
-            return check_header(path, &header, SCHEMA_VERSION);
-        }
-    }
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| classify(path, "opening read-only", e))?;
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| classify(path, "setting busy_timeout", e))?;
-    let header = read_header(&conn).map_err(|e| classify(path, "reading the schema version", e))?;
-    check_header(path, &header, SCHEMA_VERSION)
-}
-
-/// Whether `path` is a WAL-mode SQLite file (header bytes 18 and 19 are 2) with no `-wal`
-/// file beside it.
-fn wal_mode_at_rest(path: &Path) -> bool {
-    use std::io::Read;
-    let mut header = [0u8; 100];
-    let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header));
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    read.is_ok()
-        && header.starts_with(b"SQLite format 3\0")
-        && header[18] == 2
-        && header[19] == 2
-        && !Path::new(&wal).exists()
 }
 
 #[cfg(test)]
 mod tests {
+    use super::open::migrate;
     use super::*;
 
     fn temp_db(name: &str) -> PathBuf {
@@ -905,6 +737,7 @@ mod tests {
                     signature: "s".into(),
                     classes: vec![],
                     rule: None,
+                    bucket: String::new(),
                     first_op: 0,
                     ops: 1,
                     minimised_from: None,
@@ -916,7 +749,7 @@ mod tests {
                 1,
             )
             .unwrap();
-        let Store { mut conn, path } = store;
+        let Store { mut conn, path, .. } = store;
 
         let current = SCHEMA_VERSION;
         let broken: Vec<&str> = MIGRATIONS
@@ -970,7 +803,11 @@ mod tests {
     /// append a new step instead, and add its hash here.
     #[test]
     fn shipped_migrations_are_unchanged() {
-        let shipped: [u64; 2] = [0xa75b_f950_4aa1_d030, 0x2a97_1937_6589_32f4];
+        let shipped: [u64; 3] = [
+            0xa75b_f950_4aa1_d030,
+            0x2a97_1937_6589_32f4,
+            0x0929_561f_388f_9975,
+        ];
         for (i, (step, want)) in MIGRATIONS.iter().zip(shipped).enumerate() {
             assert_eq!(
                 text_hash(step.as_bytes()) as u64,

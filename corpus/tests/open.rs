@@ -216,23 +216,14 @@ fn a_directory_is_an_error_naming_it() {
     assert!(err.to_string().contains(&dir.path().display().to_string()));
 }
 
-#[test]
-fn the_migration_list_matches_the_schema_version() {
-    assert_eq!(cgdiff_corpus::MIGRATIONS.len() as i64, SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 2);
-}
-
 /// A database as the first schema (version 1, a UNIQUE (signature, text) index and no
 /// text hash) left it, built with that schema's own SQL.
-#[test]
-fn a_version_1_database_is_migrated_keeping_every_row_and_deduping_old_texts() {
-    let dir = TempDir::new("from-v1");
-    let db = dir.join("cgdiff.db");
+fn version_1_database(db: &std::path::Path) {
     let old = case("sig-a", 6, "old");
     let smaller = case("sig-a", 2, "smaller");
     let other = case("sig-b", 4, "other");
     {
-        let conn = Connection::open(&db).unwrap();
+        let conn = Connection::open(db).unwrap();
         let _: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .unwrap();
@@ -280,8 +271,22 @@ fn a_version_1_database_is_migrated_keeping_every_row_and_deduping_old_texts() {
         )
         .unwrap();
     }
+}
+
+#[test]
+fn a_version_1_database_is_migrated_keeping_every_row_and_deduping_old_texts() {
+    let dir = TempDir::new("from-v1");
+    let db = dir.join("cgdiff.db");
+    version_1_database(&db);
+    let old = case("sig-a", 6, "old");
+    let smaller = case("sig-a", 2, "smaller");
 
     let mut store = Store::open(&db).unwrap();
+    assert_eq!(
+        store.opened().upgraded_from,
+        Some(1),
+        "the migration is reported"
+    );
     assert!(
         store.integrity_check().unwrap(),
         "{:?}",
@@ -333,6 +338,186 @@ fn a_version_1_database_is_migrated_keeping_every_row_and_deduping_old_texts() {
         .unwrap();
     assert_eq!(
         indexes,
-        ["cases_minimised_from", "cases_run", "cases_signature_hash"]
+        [
+            "cases_bucket",
+            "cases_minimised_from",
+            "cases_run",
+            "cases_signature_hash"
+        ]
     );
+}
+
+// ------------------------------------------------------------------ read-only opening
+
+/// Every file in `dir` with its bytes: what "changed nothing" is checked against.
+fn unchanged(dir: &TempDir, before: &[(String, Vec<u8>)], what: &str) {
+    let after = snapshot(dir.path());
+    let names = |v: &[(String, Vec<u8>)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        names(&after),
+        names(before),
+        "{what}: files appeared or went"
+    );
+    assert!(after == before, "{what}: a file's bytes changed");
+}
+
+fn store_with_cases(db: &std::path::Path, n: u32) {
+    let mut store = Store::open(db).unwrap();
+    for i in 0..n {
+        store
+            .record_at(
+                &case(&format!("sig-{}", i % 7), 3 + i % 5, &format!("c{i}")),
+                100,
+            )
+            .unwrap();
+    }
+}
+
+#[test]
+fn reading_a_missing_or_empty_file_creates_nothing_and_changes_nothing() {
+    let dir = TempDir::new("ro-missing");
+    let missing = dir.join("missing.db");
+    let err = Store::open_read_only(&missing).unwrap_err();
+    assert!(matches!(err, StoreError::Missing { .. }), "{err:?}");
+    assert!(snapshot(dir.path()).is_empty(), "reading created a file");
+
+    let empty = dir.join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let err = Store::open_read_only(&empty).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{} is not a cgdiff database: the file is empty",
+            empty.display()
+        )
+    );
+    assert_eq!(snapshot(dir.path()), [("empty.db".to_string(), vec![])]);
+}
+
+#[test]
+fn reading_a_valid_store_in_either_journal_mode_changes_no_byte_and_leaves_no_wal() {
+    for mode in ["wal", "delete"] {
+        let dir = TempDir::new(&format!("ro-valid-{mode}"));
+        let db = dir.join("cgdiff.db");
+        store_with_cases(&db, 20);
+        Connection::open(&db)
+            .unwrap()
+            .query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| {
+                r.get::<_, String>(0)
+            })
+            .unwrap();
+        let before = snapshot(dir.path());
+        assert_eq!(
+            before.len(),
+            1,
+            "{mode}: the writer left files beside the store"
+        );
+        let store = Store::open_read_only(&db).unwrap();
+        assert!(store.opened().read_only);
+        assert_eq!(store.cases(&Default::default()).unwrap().len(), 20);
+        assert_eq!(store.signatures().unwrap().len(), 7);
+        assert!(store.integrity_check().unwrap());
+        drop(store);
+        unchanged(&dir, &before, mode);
+    }
+}
+
+#[test]
+fn an_older_schema_is_read_as_it_is_without_migrating_the_file() {
+    let dir = TempDir::new("ro-older");
+    let db = dir.join("cgdiff.db");
+    version_1_database(&db);
+    let before = snapshot(dir.path());
+    let store = Store::open_read_only(&db).unwrap();
+    assert_eq!(store.opened().upgraded_from, Some(1));
+    assert_eq!(store.case(12).unwrap().unwrap().minimised_from, Some(11));
+    assert_eq!(store.signatures().unwrap().len(), 2);
+    drop(store);
+    unchanged(&dir, &before, "older schema");
+    assert_eq!(user_version(&db), 1);
+}
+
+/// A sound store with one of its data pages overwritten: the header and schema read, the
+/// pages do not.
+fn corrupt_store(db: &std::path::Path) {
+    store_with_cases(db, 400);
+    let len = std::fs::metadata(db).unwrap().len();
+    let mut bytes = std::fs::read(db).unwrap();
+    let page = 4096;
+    let at = (len as usize / page / 2) * page + 100;
+    for (i, b) in bytes[at..at + 2000].iter_mut().enumerate() {
+        *b = (i * 37 % 251) as u8;
+    }
+    std::fs::write(db, bytes).unwrap();
+}
+
+#[test]
+fn a_corrupt_store_is_refused_for_reading_and_writing_and_left_byte_identical() {
+    let dir = TempDir::new("corrupt-pages");
+    let db = dir.join("cgdiff.db");
+    corrupt_store(&db);
+    let before = snapshot(dir.path());
+    for (what, err) in [
+        ("read", Store::open_read_only(&db).unwrap_err()),
+        ("write", Store::open(&db).unwrap_err()),
+    ] {
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{what}: {err:?}");
+        let msg = err.to_string();
+        assert!(msg.contains("is corrupt"), "{msg}");
+        assert!(
+            msg.contains(&format!("cgdiff merge {} --into NEW.db", db.display())),
+            "{msg}"
+        );
+        assert!(!msg.contains('\n'), "one line: {msg}");
+        unchanged(&dir, &before, what);
+    }
+}
+
+#[test]
+fn a_truncated_store_is_refused_and_left_alone() {
+    let dir = TempDir::new("truncated");
+    let db = dir.join("cgdiff.db");
+    store_with_cases(&db, 200);
+    let bytes = std::fs::read(&db).unwrap();
+    std::fs::write(&db, &bytes[..bytes.len() / 2]).unwrap();
+    let before = snapshot(dir.path());
+    for err in [
+        Store::open_read_only(&db).unwrap_err(),
+        Store::open(&db).unwrap_err(),
+    ] {
+        assert!(err.to_string().contains("truncated"), "{err}");
+        unchanged(&dir, &before, "truncated");
+    }
+}
+
+#[test]
+fn salvage_copies_every_readable_row_of_a_corrupt_store_and_only_reads_it() {
+    let dir = TempDir::new("salvage");
+    let db = dir.join("cgdiff.db");
+    corrupt_store(&db);
+    let before = snapshot(dir.path());
+    let (salvaged, stats) = Store::salvage(&db).unwrap();
+    unchanged(&dir, &before, "salvage");
+    let cases = salvaged.cases(&Default::default()).unwrap();
+    assert!(
+        cases.len() > 300 && cases.len() < 400,
+        "{} of 400 cases salvaged ({stats:?})",
+        cases.len()
+    );
+    assert!(
+        salvaged.integrity_check().unwrap(),
+        "{:?}",
+        salvaged.integrity_problems()
+    );
+    // Every signature names a salvaged case as its best.
+    for s in salvaged.signatures().unwrap() {
+        assert!(
+            salvaged.case(s.best_case_id).unwrap().is_some(),
+            "{}",
+            s.signature
+        );
+    }
+    let mut out = Store::open(dir.join("new.db")).unwrap();
+    let merged = out.merge_from(&salvaged).unwrap();
+    assert_eq!(merged.cases_added as usize, cases.len());
 }

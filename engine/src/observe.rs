@@ -5,6 +5,7 @@
 
 use crate::case::Controller;
 use crate::models::Outcome;
+use crate::trace::Warning;
 use crate::world::{comb, mix, CgId, TaskList, TaskState, World, INIT_CSET};
 use serde::Serialize;
 
@@ -50,10 +51,13 @@ pub enum Invariant {
     Links = 4,
     ControllerRest = 5,
     Bound = 6,
+    /// Nothing uses a freed css_set (a tombstone): no task points at one, no list or
+    /// migration field names one, no reference was taken or dropped on one.
+    Freed = 7,
 }
 
 impl Invariant {
-    pub const ALL: [Invariant; 7] = [
+    pub const ALL: [Invariant; 8] = [
         Invariant::TaskLists,
         Invariant::Refcount,
         Invariant::Hash,
@@ -61,6 +65,7 @@ impl Invariant {
         Invariant::Links,
         Invariant::ControllerRest,
         Invariant::Bound,
+        Invariant::Freed,
     ];
 
     pub fn describe(self) -> &'static str {
@@ -80,6 +85,7 @@ impl Invariant {
                 "controller state is back to rest (no attach_in_progress, no charge move)"
             }
             Invariant::Bound => "the operation finished within its bound",
+            Invariant::Freed => "no freed css_set is used (use-after-free)",
         }
     }
 
@@ -125,7 +131,7 @@ pub fn observe(w: &World, outcome: Outcome) -> (Fingerprint, u8) {
         }
         let cs = &w.csets[t.cset as usize];
         if !cs.live {
-            bad |= Invariant::Hash.bit();
+            bad |= Invariant::Hash.bit() | Invariant::Freed.bit();
         }
         let packed = (pid as u64) << 8 | (t.state as u64) << 1 | t.cg_list.is_some() as u64;
         fp.placement = fp.placement.wrapping_add(mix(packed ^ cs.key));
@@ -137,6 +143,9 @@ pub fn observe(w: &World, outcome: Outcome) -> (Fingerprint, u8) {
     for (id, c) in w.csets.iter().enumerate() {
         if !c.live {
             continue;
+        }
+        if c.mg_dst_cset.is_some_and(|d| !w.csets[d as usize].live) {
+            bad |= Invariant::Freed.bit();
         }
         live += 1;
         let counts = (c.refcount as u64) << 32 | c.tasks.len() as u64;
@@ -188,6 +197,12 @@ pub fn observe(w: &World, outcome: Outcome) -> (Fingerprint, u8) {
     }
     if w.lists.iter().any(|l| !l.is_empty()) {
         bad |= Invariant::MigrationState.bit();
+        if w.lists.iter().flatten().any(|&c| !w.csets[c as usize].live) {
+            bad |= Invariant::Freed.bit();
+        }
+    }
+    if w.warnings.contains(&Warning::UseAfterFree) {
+        bad |= Invariant::Freed.bit();
     }
     // Cgroups: their link lists (as sets and in order), controller state; every link names a
     // live set whose tuple has that cgroup, no (set, hierarchy) pair twice, and as many links

@@ -5,11 +5,12 @@
 use crate::case::{Case, CaseOp, FaultPlan, OpKind};
 use crate::exec::apply;
 use crate::findings::{triage, Bucket, BucketKind, Evidence};
-use crate::models::{designs, Design, Outcome};
+use crate::models::{Design, Outcome, Pair};
 use crate::observe::{fingerprint, observe, Fingerprint, Invariant, Snapshot};
 use crate::trace::{mark, Coverage, Step};
 use crate::world::{CsetId, World};
 use serde::Serialize;
+use std::fmt;
 use std::fmt::Write as _;
 
 /// The closed set of divergence classes (model.md §9), one bit each.
@@ -116,13 +117,12 @@ impl Serialize for Classes {
 }
 
 /// Which model a divergence is charged to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Blame {
     /// The models disagree; neither breaks an invariant.
     Diff,
-    Legacy,
-    FourStage,
+    /// This design (by [`Design::name`]) alone breaks an invariant or hangs.
+    Design(&'static str),
     /// Both break an invariant or hang.
     Both,
 }
@@ -131,10 +131,35 @@ impl Blame {
     pub fn name(self) -> &'static str {
         match self {
             Blame::Diff => "diff",
-            Blame::Legacy => "legacy",
-            Blame::FourStage => "four-stage",
+            Blame::Design(name) => name,
             Blame::Both => "both",
         }
+    }
+}
+
+/// `Diff`, `Both`, or the design's name in CamelCase (`Legacy`, `FourStage`): the text replay's
+/// trace hashes were taken over before designs were values, so stored hashes stay valid.
+impl fmt::Debug for Blame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Blame::Diff => f.write_str("Diff"),
+            Blame::Both => f.write_str("Both"),
+            Blame::Design(name) => {
+                for word in name.split('-') {
+                    let mut cs = word.chars();
+                    if let Some(c) = cs.next() {
+                        write!(f, "{}{}", c.to_ascii_uppercase(), cs.as_str())?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Serialize for Blame {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
     }
 }
 
@@ -184,12 +209,46 @@ pub struct Divergence {
 }
 
 /// The two observations at the divergence, for people.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone)]
 pub struct Detail {
-    pub legacy: Snapshot,
-    pub four_stage: Snapshot,
-    /// A unified diff of the two snapshots (legacy `-`, four-stage `+`).
+    /// The designs' names, in the pair's order.
+    pub designs: [&'static str; 2],
+    /// Each design's observation, in the pair's order.
+    pub snapshots: [Snapshot; 2],
+    /// A unified diff of the two snapshots (first design `-`, second `+`).
     pub diff: String,
+}
+
+/// `{"<first design>": …, "<second design>": …, "diff": …}`, each name with `-` written `_`
+/// (`legacy`, `four_stage` for the default pair).
+impl Serialize for Detail {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(3))?;
+        for (name, snap) in self.designs.iter().zip(&self.snapshots) {
+            m.serialize_entry(&json_key(name), snap)?;
+        }
+        m.serialize_entry("diff", &self.diff)?;
+        m.end()
+    }
+}
+
+/// `Detail { <first>: …, <second>: …, diff: … }` with the names as [`json_key`]s: the text
+/// replay's trace hashes were taken over (`legacy`, `four_stage`).
+impl fmt::Debug for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys = self.designs.map(json_key);
+        f.debug_struct("Detail")
+            .field(&keys[0], &self.snapshots[0])
+            .field(&keys[1], &self.snapshots[1])
+            .field("diff", &self.diff)
+            .finish()
+    }
+}
+
+/// A design's name as a JSON key of the run's output: `-` becomes `_` (`four_stage`).
+pub fn json_key(design: &str) -> String {
+    design.replace('-', "_")
 }
 
 impl Divergence {
@@ -234,6 +293,8 @@ pub struct OpTrace {
 /// Everything a run of the oracle produced.
 #[derive(Clone, Debug)]
 pub struct Report {
+    /// The names of the two designs compared, in order (every `[_; 2]` below follows it).
+    pub designs: [&'static str; 2],
     pub verdict: Verdict,
     /// Operations executed (on each model) before the verdict.
     pub ops_executed: usize,
@@ -254,27 +315,42 @@ pub struct RunOptions {
     pub planted: Option<crate::planted::Bug>,
 }
 
-/// Runs `case` through both designs, verdict and signature only: the hot path.
+/// Runs `case` through the default pair, verdict and signature only: the hot path.
 pub fn check(case: &Case) -> Report {
-    run_designs(case, designs(), RunOptions::default())
+    check_pair(case, Pair::DEFAULT)
+}
+
+/// [`check`] on any pair of designs.
+pub fn check_pair(case: &Case, pair: Pair) -> Report {
+    run_designs(case, pair.0, RunOptions::default())
 }
 
 /// [`check`] on the first `n` operations only: lets a caller try many variants of one case
 /// (the fault sweep) without building a new case for each.
 pub fn check_prefix(case: &Case, n: usize) -> Report {
-    run_prefix(case, n, designs(), RunOptions::default())
+    check_prefix_pair(case, n, Pair::DEFAULT)
 }
 
-/// Runs `case` through both designs with the divergence detail, and the trace if asked.
+/// [`check_prefix`] on any pair of designs.
+pub fn check_prefix_pair(case: &Case, n: usize, pair: Pair) -> Report {
+    run_prefix(case, n, pair.0, RunOptions::default())
+}
+
+/// Runs `case` through the default pair with the divergence detail, and the trace if asked.
+pub fn run(case: &Case, trace: bool) -> Report {
+    run_pair(case, Pair::DEFAULT, trace)
+}
+
+/// [`run`] on any pair of designs.
 // `RunOptions` has one more field when planted bugs are compiled in: the update is needed then.
 #[allow(clippy::needless_update)]
-pub fn run(case: &Case, trace: bool) -> Report {
+pub fn run_pair(case: &Case, pair: Pair, trace: bool) -> Report {
     let opts = RunOptions {
         trace,
         detail: true,
         ..RunOptions::default()
     };
-    run_designs(case, designs(), opts)
+    run_designs(case, pair.0, opts)
 }
 
 /// [`check`] with planted bug `bug` switched on in the model it belongs to.
@@ -290,7 +366,7 @@ pub fn check_prefix_with_bug(case: &Case, n: usize, bug: crate::planted::Bug) ->
         planted: Some(bug),
         ..RunOptions::default()
     };
-    run_prefix(case, n, designs(), opts)
+    run_prefix(case, n, Pair::DEFAULT.0, opts)
 }
 
 /// [`run`] with explicit designs (a third model, or a planted-bug variant, slots in here).
@@ -329,7 +405,12 @@ impl<'d> Session<'d> {
         }
         #[cfg(any(test, feature = "planted-bugs"))]
         if let Some(bug) = opts.planted {
-            worlds[bug.model()].planted = Some(bug);
+            // Planted in the world of the design it belongs to, if that design is compared.
+            for (w, d) in worlds.iter_mut().zip(ds) {
+                if d.name() == bug.design() {
+                    w.planted = Some(bug);
+                }
+            }
         }
         let prev = [
             fingerprint(&worlds[0], Outcome::Ok),
@@ -371,6 +452,7 @@ impl<'d> Session<'d> {
             return Some(classify(
                 cop,
                 index,
+                [ds[0].name(), ds[1].name()],
                 &self.worlds,
                 outcomes,
                 fps,
@@ -390,6 +472,7 @@ impl<'d> Session<'d> {
 
     fn into_report(self, verdict: Verdict) -> Report {
         Report {
+            designs: [self.ds[0].name(), self.ds[1].name()],
             verdict,
             ops_executed: self.index,
             trace: self.traces,
@@ -464,6 +547,7 @@ fn diff_classes(a: &Fingerprint, b: &Fingerprint) -> Classes {
 fn classify(
     cop: &CaseOp,
     index: usize,
+    designs: [&'static str; 2],
     worlds: &[World; 2],
     outcomes: [Outcome; 2],
     fps: [Fingerprint; 2],
@@ -481,8 +565,8 @@ fn classify(
     }
     let blame = match (bad[0] != 0, bad[1] != 0) {
         (false, false) => Blame::Diff,
-        (true, false) => Blame::Legacy,
-        (false, true) => Blame::FourStage,
+        (true, false) => Blame::Design(designs[0]),
+        (false, true) => Blame::Design(designs[1]),
         (true, true) => Blame::Both,
     };
     let op_kind = cop.op.kind();
@@ -496,6 +580,7 @@ fn classify(
     let moved =
         |i: usize| fps[i].placement != prev[i].placement || fps[i].inventory != prev[i].inventory;
     let evidence = Evidence {
+        pair: designs,
         kind: op_kind,
         outcomes,
         classes,
@@ -528,12 +613,14 @@ fn classify(
         blame.name()
     );
     let detail = detail.then(|| {
-        let legacy = Snapshot::of(&worlds[0], outcomes[0]);
-        let four_stage = Snapshot::of(&worlds[1], outcomes[1]);
-        let diff = unified_diff(&legacy, &four_stage);
+        let snapshots = [
+            Snapshot::of(&worlds[0], outcomes[0]),
+            Snapshot::of(&worlds[1], outcomes[1]),
+        ];
+        let diff = unified_diff(&snapshots[0], &snapshots[1]);
         Detail {
-            legacy,
-            four_stage,
+            designs,
+            snapshots,
             diff,
         }
     });
@@ -610,10 +697,10 @@ fn taskset_order_only(worlds: &[World; 2]) -> bool {
         })
 }
 
-/// A line diff of two snapshots: `-` legacy only, `+` four-stage only, ` ` both.
-pub fn unified_diff(legacy: &Snapshot, four_stage: &Snapshot) -> String {
-    let a = legacy.lines().join("\n") + "\n";
-    let b = four_stage.lines().join("\n") + "\n";
+/// A line diff of two snapshots: `-` the first design only, `+` the second only, ` ` both.
+pub fn unified_diff(first: &Snapshot, second: &Snapshot) -> String {
+    let a = first.lines().join("\n") + "\n";
+    let b = second.lines().join("\n") + "\n";
     let diff = similar::TextDiff::from_lines(&a, &b);
     let mut out = String::new();
     for change in diff.iter_all_changes() {

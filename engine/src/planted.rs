@@ -114,19 +114,15 @@ impl Bug {
         Bug::ALL.into_iter().find(|b| b.name() == s)
     }
 
-    /// The model the bug is planted in: 0 = legacy, 1 = four-stage (the oracle's order).
-    pub fn model(self) -> usize {
+    /// The name of the design the bug is planted in (the oracle plants it in the world of the
+    /// design of that name, whichever side of the pair it is on).
+    pub fn design(self) -> &'static str {
         match self {
             Bug::LegacyReleaseKeepsSrcCgrp
             | Bug::LegacyCollectGetsTwice
-            | Bug::LegacyCanAttachReversed => 0,
-            _ => 1,
+            | Bug::LegacyCanAttachReversed => "legacy",
+            _ => "four-stage",
         }
-    }
-
-    /// The name of the model the bug is planted in.
-    pub fn design(self) -> &'static str {
-        ["legacy", "four-stage"][self.model()]
     }
 }
 
@@ -281,7 +277,11 @@ mod tests {
     #[test]
     fn names_round_trip_and_name_their_model() {
         for bug in Bug::ALL {
-            assert_eq!(bug.name().starts_with("legacy-"), bug.model() == 0, "{bug}");
+            assert_eq!(
+                bug.name().starts_with("legacy-"),
+                bug.design() == "legacy",
+                "{bug}"
+            );
             assert_eq!(Bug::from_name(bug.name()), Some(bug));
         }
     }

@@ -27,6 +27,9 @@ pub enum Warning {
     /// can_attach starts a charge move while one is still in progress. A BUG on kernels built
     /// with `CONFIG_DEBUG_VM`; without it the kernel carries on and overwrites (model.md §6).
     VmBugOnMcFrom,
+    /// A reference taken or dropped on a css_set that was already freed: a use-after-free in
+    /// the kernel (what KASAN would report).
+    UseAfterFree,
 }
 
 impl Warning {
@@ -40,6 +43,7 @@ impl Warning {
             Warning::RefcountUnderflow => "css_set refcount underflow",
             Warning::NullDstCset => "NULL cset->mg_dst_cset in cgroup_migrate",
             Warning::VmBugOnMcFrom => "VM_BUG_ON(mc.from)",
+            Warning::UseAfterFree => "use-after-free: css_set used after it was freed",
         }
     }
 }
@@ -141,6 +145,24 @@ pub enum Step {
 
 /// Number of coverage counters: one per [`Step`] variant.
 pub const COVERAGE_POINTS: usize = 37;
+
+/// Coverage points of legacy `cgroup_attach_task`'s own branches (collection and its ENOMEM
+/// path): no staged design has them.
+pub fn legacy_point(point: usize) -> bool {
+    (4..=8).contains(&point)
+}
+
+/// Coverage points of the seed's four stages (`cgroup_migrate_add_src` …
+/// `cgroup_migrate_finish`): every staged design has them, legacy none.
+pub fn stage_point(point: usize) -> bool {
+    (9..=19).contains(&point)
+}
+
+/// Coverage points of the code every design shares (entry points, controllers, css_set
+/// machinery, transfer loop, warnings).
+pub fn shared_point(point: usize) -> bool {
+    point < 37 && !legacy_point(point) && !stage_point(point)
+}
 
 impl Step {
     /// The coverage counter this step increments (payloads ignored).

@@ -15,7 +15,9 @@ use crate::trace::{Coverage, Step, Trace, Warning};
 /// identical in both models because mkdir is shared code.
 pub type CgId = u16;
 /// Slot of a css_set in [`World::csets`]. Slots are private to a model: observations name
-/// css_sets by their cgroup tuple, never by slot.
+/// css_sets by their cgroup tuple, never by slot. A freed css_set's slot is never reused: it
+/// stays as a tombstone (`live == false`), so anything still pointing at it is a
+/// use-after-free the invariants can see, not a silent alias of a newer set.
 pub type CsetId = u16;
 
 /// The lists that css_sets are put on through `mg_node` or `mg_preload_node`. The kernel keeps
@@ -66,7 +68,8 @@ pub struct Cgroup {
 
 #[derive(Clone, Debug, Default)]
 pub struct Cset {
-    /// In the hash (allocated and not yet freed).
+    /// In the hash (allocated and not yet freed). A freed set keeps its slot with `live ==
+    /// false`: a tombstone.
     pub live: bool,
     pub refcount: i32,
     /// One cgroup per hierarchy, in hierarchy order; this is also the order of the css_set's
@@ -176,8 +179,9 @@ impl Callback {
 pub struct World {
     pub hiers: Vec<Hierarchy>,
     pub cgroups: Vec<Cgroup>,
+    /// Every css_set this world allocated, freed ones included (tombstones): slots are never
+    /// reused.
     pub csets: Vec<Cset>,
-    free_csets: Vec<CsetId>,
     /// Indexed by pid; pid 0 is never used.
     pub tasks: Vec<Task>,
     /// The css_set lists named by [`CsetList`].
@@ -229,7 +233,6 @@ impl World {
             hiers: Vec::with_capacity(n),
             cgroups: Vec::with_capacity(32),
             csets: Vec::with_capacity(32),
-            free_csets: Vec::new(),
             tasks: Vec::with_capacity(64),
             lists: Default::default(),
             charge_move: None,
@@ -522,15 +525,25 @@ impl World {
 
     // ----- shared machinery (model.md §3) -----
 
-    /// `get_css_set()`.
+    /// `get_css_set()`. On a freed set (a tombstone) the kernel would write to freed memory:
+    /// recorded as a warning, the count still taken so the invariants see it.
     #[inline]
     pub fn get_css_set(&mut self, cset: CsetId) {
+        if !self.csets[cset as usize].live {
+            self.warn(Warning::UseAfterFree);
+        }
         self.csets[cset as usize].refcount += 1;
     }
 
     /// `put_css_set_locked(cset, taskexit)`: at zero the css_set leaves the hash, is unlinked
-    /// from every cgroup (checking each emptied cgroup for release) and freed.
+    /// from every cgroup (checking each emptied cgroup for release) and freed; its slot stays
+    /// as a tombstone. A put on a freed set is a use-after-free: recorded, nothing freed twice.
     pub fn put_css_set(&mut self, cset: CsetId, taskexit: bool) {
+        if !self.csets[cset as usize].live {
+            self.warn(Warning::UseAfterFree);
+            self.csets[cset as usize].refcount -= 1;
+            return;
+        }
         let c = &mut self.csets[cset as usize];
         c.refcount -= 1;
         if c.refcount > 0 {
@@ -554,7 +567,6 @@ impl World {
                 self.check_for_release(cg);
             }
         }
-        self.free_csets.push(cset);
     }
 
     /// `check_for_release()`: queue a releasable, empty, childless cgroup once.
@@ -617,13 +629,9 @@ impl World {
             }
         }
         self.step(Step::FindCssSetCreated);
-        let id = match self.free_csets.pop() {
-            Some(id) => id,
-            None => {
-                self.csets.push(Cset::default());
-                (self.csets.len() - 1) as CsetId
-            }
-        };
+        // A fresh slot: freed ones stay tombstones.
+        self.csets.push(Cset::default());
+        let id = (self.csets.len() - 1) as CsetId;
         let c = &mut self.csets[id as usize];
         c.live = true;
         c.refcount = 1;
@@ -711,4 +719,42 @@ fn tuple_key(cgrps: &[CgId; MAX_HIERS], n: usize) -> u64 {
     cgrps[..n]
         .iter()
         .fold(0x1234_5678, |h, &c| comb(h, u64::from(c)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A freed css_set keeps its slot as a tombstone: the next set gets a fresh slot, and a
+    /// reference taken on the freed one is recorded as a use-after-free.
+    #[test]
+    fn freed_slots_are_tombstones_not_reused() {
+        let mut w = World::new(&Setup::default());
+        let a = w.find_css_set(INIT_CSET, w.hiers[1].root);
+        assert_eq!(a, Some(INIT_CSET), "same tuple: the existing set");
+        w.put_css_set(INIT_CSET, false);
+        let root = w.hiers[1].root;
+        w.cgroups.push(Cgroup {
+            hier: 1,
+            parent: Some(root),
+            name: "a".into(),
+            removed: false,
+            children: vec![],
+            cset_links: vec![],
+            notify_on_release: false,
+            releasable: false,
+            attach_in_progress: 0,
+        });
+        let cg = (w.cgroups.len() - 1) as CgId;
+        let x = w.find_css_set(INIT_CSET, cg).expect("allocates");
+        w.put_css_set(x, false);
+        assert!(!w.csets[x as usize].live);
+        let y = w.find_css_set(INIT_CSET, cg).expect("allocates");
+        assert_ne!(x, y, "a freed slot is not reused");
+        assert!(w.warnings.is_empty());
+        w.get_css_set(x);
+        assert_eq!(w.warnings, [Warning::UseAfterFree]);
+        w.put_css_set(x, false);
+        assert_eq!(w.warnings, [Warning::UseAfterFree; 2]);
+    }
 }

@@ -98,6 +98,10 @@ impl Design for Hinting {
         self.inner.name()
     }
 
+    fn has_point(&self, point: usize) -> bool {
+        self.inner.has_point(point)
+    }
+
     fn cgroup_attach_task(
         &self,
         w: &mut World,

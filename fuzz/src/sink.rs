@@ -2,9 +2,10 @@
 //! finished when libFuzzer exits normally (`-max_total_time`, `-runs`).
 
 use cgdiff_corpus::{FoundBy, NewCase, NewRun, RunKind, RunTotals, Store};
-use cgdiff_engine::trace::{Coverage, Step, COVERAGE_POINTS};
+use cgdiff_engine::models::Pair;
+use cgdiff_engine::trace::Coverage;
 use cgdiff_engine::{format, Case, Divergence};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -122,6 +123,7 @@ pub fn record(case: &Case, bytes: &[u8], d: &Divergence) {
         signature: d.signature.clone(),
         classes: d.classes.names().iter().map(|s| s.to_string()).collect(),
         rule: d.rule.map(str::to_string),
+        bucket: d.bucket.name(),
         first_op: d.op_index as u32,
         ops: case.ops.len() as u32,
         minimised_from: None,
@@ -154,13 +156,8 @@ pub fn record(case: &Case, bytes: &[u8], d: &Divergence) {
     }
 }
 
-fn coverage_json(c: &[Coverage; 2]) -> serde_json::Value {
-    let per = |cov: &Coverage| {
-        (0..COVERAGE_POINTS)
-            .map(|i| (Step::point_name(i).to_string(), cov.0[i]))
-            .collect::<BTreeMap<_, _>>()
-    };
-    serde_json::json!({"legacy": per(&c[0]), "four-stage": per(&c[1])})
+fn coverage_json(pair: Pair, c: &[Coverage; 2]) -> serde_json::Value {
+    serde_json::to_value(pair.coverage_table(c)).expect("a map of counts serialises")
 }
 
 extern "C" fn finish_at_exit() {
@@ -182,7 +179,9 @@ extern "C" fn finish_at_exit() {
             elapsed: t.started.map(|s| s.elapsed()).unwrap_or_default(),
             new_signatures: t.new_signatures,
             divergences: DIVERGENCES.load(Ordering::Relaxed),
-            extra: Some(serde_json::json!({ "coverage": coverage_json(&t.coverage) })),
+            extra: Some(
+                serde_json::json!({ "coverage": coverage_json(Pair::DEFAULT, &t.coverage) }),
+            ),
         },
     );
     if let Err(e) = r {

@@ -5,6 +5,7 @@
 
 use crate::ReportError;
 use cgdiff_corpus::{CaseFilter, CaseRow, ReplayOutcome, ReplayRow, RunKind, RunRow, Store};
+use cgdiff_engine::models::{by_name, Pair, DESIGNS};
 use cgdiff_engine::oracle::{self, Class};
 use cgdiff_engine::trace::{Step, COVERAGE_POINTS};
 use cgdiff_engine::{findings, format, rules};
@@ -15,8 +16,32 @@ use std::collections::{BTreeMap, HashMap};
 /// (a field removed, renamed or given another meaning); adding a field does not bump it.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// The two models, in the order every per-model list of the report uses.
-pub const MODELS: [&str; 2] = ["legacy", "four-stage"];
+/// The designs a report covers, in the order every per-model list of the report uses: those
+/// the runs' coverage names, in the engine's history order ([`cgdiff_engine::models::DESIGNS`]),
+/// then any name the engine does not know; the default pair when no run recorded coverage.
+pub fn report_designs(runs: &[RunRow]) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for r in runs {
+        if let Some(cov) = r.extra.get("coverage").and_then(|v| v.as_object()) {
+            for name in cov.keys() {
+                if !seen.contains(name) {
+                    seen.push(name.clone());
+                }
+            }
+        }
+    }
+    if seen.is_empty() {
+        return Pair::DEFAULT.names().map(str::to_string).to_vec();
+    }
+    let rank = |n: &String| {
+        DESIGNS
+            .iter()
+            .position(|d| d.name() == n)
+            .unwrap_or(DESIGNS.len())
+    };
+    seen.sort_by_key(rank);
+    seen
+}
 
 /// What to build a report over, besides the store.
 #[derive(Debug, Clone)]
@@ -394,15 +419,17 @@ pub struct CoveragePoint {
     pub applies: bool,
 }
 
-/// Whether coverage point `name` is a step of `model`. The designs share every step but
-/// legacy's branches of `cgroup_attach_task` and four-stage's `cgroup_migrate*` stages; the
-/// point names say which is which (a test pins this against the engine's names).
+/// Whether coverage point `name` is a step of `model`, as the design of that name says
+/// ([`cgdiff_engine::Design::has_point`]): the designs share every step but legacy's branches
+/// of `cgroup_attach_task` and the staged designs' `cgroup_migrate*` stages (and each later
+/// design's own branches). A design or point the engine does not know applies.
 pub fn point_applies(model: &str, name: &str) -> bool {
-    match model {
-        "legacy" => !name.starts_with("cgroup_migrate"),
-        "four-stage" => !name.starts_with("cgroup_attach_task: "),
-        _ => true,
-    }
+    let Some(d) = by_name(model) else {
+        return true;
+    };
+    (0..COVERAGE_POINTS)
+        .find(|&i| Step::point_name(i) == name)
+        .is_none_or(|i| d.has_point(i))
 }
 
 /// Builds the report of `store`.
@@ -765,13 +792,14 @@ fn charts(sigs: &[SignatureReport], runs: &[RunRow]) -> Charts {
 
 fn coverage(runs: &[RunRow]) -> CoverageReport {
     let mut runs_counted = 0;
-    let mut sums: [BTreeMap<String, u64>; 2] = Default::default();
+    let designs = report_designs(runs);
+    let mut sums: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); designs.len()];
     for r in runs {
         let Some(cov) = r.extra.get("coverage") else {
             continue;
         };
         runs_counted += 1;
-        for (m, model) in MODELS.iter().enumerate() {
+        for (m, model) in designs.iter().enumerate() {
             if let Some(points) = cov.get(model).and_then(|v| v.as_object()) {
                 for (name, n) in points {
                     *sums[m].entry(name.clone()).or_default() += n.as_u64().unwrap_or(0);
@@ -780,7 +808,7 @@ fn coverage(runs: &[RunRow]) -> CoverageReport {
         }
     }
     let known: Vec<&str> = (0..COVERAGE_POINTS).map(Step::point_name).collect();
-    let models = MODELS
+    let models = designs
         .iter()
         .enumerate()
         .map(|(m, model)| {

@@ -1,6 +1,6 @@
 //! `cgdiff export ID --as case|test|fuzz-input`, and `cgdiff corpus seed`.
 
-use super::{open_store_existing, Source};
+use super::{open_store_read, Source};
 use anyhow::{bail, Context, Result};
 use cgdiff_engine::format::{self, CaseFile, Expect};
 use std::path::{Path, PathBuf};
@@ -126,7 +126,7 @@ pub struct SeedArgs {
 
 /// Writes every stored case into the cargo fuzz corpus, as a starting point for libFuzzer.
 pub fn seed(a: SeedArgs) -> Result<ExitCode> {
-    let store = open_store_existing(&a.db)?;
+    let store = open_store_read(&a.db)?;
     let rows = store.cases(&Default::default())?;
     drop(store);
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;

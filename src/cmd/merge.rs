@@ -1,9 +1,9 @@
 //! `cgdiff merge A.db B.db … --into OUT.db`: the databases of several shards (or machines, or
 //! nights) into one, so that one report and one replay cover every find.
 
-use super::{git_commit, open_store, open_store_existing};
+use super::{git_commit, open_store, open_store_read};
 use anyhow::{bail, Context, Result};
-use cgdiff_corpus::{NewRun, RunKind, RunTotals};
+use cgdiff_corpus::{NewRun, RunKind, RunTotals, Store, StoreError};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -13,7 +13,9 @@ use std::time::Instant;
     after_help = "Cases are unioned (one row per signature and text, hit counts summed), \
 signatures unioned (hit counts summed, the smallest case kept as best), runs and replays copied \
 with their origin in the run's extra.merged_from. OUT.db is created if missing, or merged into. \
-Merging the same source twice counts it twice: merge each shard's database once.\n\n\
+Merging the same source twice counts it twice: merge each shard's database once. \
+A corrupt source (one other commands refuse) is salvaged: every row that still reads is merged, \
+and what could not be read is listed; the source is only read.\n\n\
 Examples:\n  \
     cgdiff merge shard-0.db shard-1.db shard-2.db --into cgdiff.db\n  \
     cgdiff merge nightly-*.db --into all.db\n\n\
@@ -40,7 +42,38 @@ pub fn run(a: Args) -> Result<ExitCode> {
         if p == &a.into || (into_abs.is_some() && p.canonicalize().ok() == into_abs) {
             bail!("{}: cannot merge a database into itself", p.display());
         }
-        sources.push(open_store_existing(p)?);
+        match open_store_read(p) {
+            Ok(store) => sources.push(store),
+            Err(e) => match e.downcast_ref::<StoreError>() {
+                // What still reads of a corrupt source is copied; the file is only read.
+                Some(StoreError::Corrupt { .. }) => {
+                    let (store, stats) = Store::salvage(p)?;
+                    let lost: Vec<String> = stats
+                        .tables
+                        .iter()
+                        .filter(|t| t.2 > 0)
+                        .map(|t| format!("{} in {}", t.2, t.0))
+                        .collect();
+                    eprintln!(
+                        "cgdiff: {e:#}\ncgdiff: salvaging {}: {}; unreadable rowids: {}",
+                        p.display(),
+                        stats
+                            .tables
+                            .iter()
+                            .map(|t| format!("{} {} read", t.1, t.0))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if lost.is_empty() {
+                            "none".to_string()
+                        } else {
+                            lost.join(", ")
+                        }
+                    );
+                    sources.push(store);
+                }
+                _ => return Err(e),
+            },
+        }
     }
     let mut store = open_store(&a.into)?;
     let known_before = store.known_signatures()?.len();

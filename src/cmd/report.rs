@@ -1,7 +1,7 @@
 //! `cgdiff report`: the nightly report of a database, four ways (see the `cgdiff-reports`
 //! crate and docs/report-format.md).
 
-use super::open_store_existing;
+use super::open_store_read;
 use anyhow::Result;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,7 +31,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let store = open_store_existing(&a.db)?;
+    let store = open_store_read(&a.db)?;
     let report = cgdiff_reports::build(
         &store,
         &cgdiff_reports::Options {

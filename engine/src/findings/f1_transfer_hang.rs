@@ -11,7 +11,7 @@
 //!   every destination before its loop): everything the spinning one did before it got stuck
 //!   is explained, with its bound (and, for four-stage, the preload leftovers).
 
-use super::{atoms, Cause, CauseKind, Evidence, FOUR, LEGACY};
+use super::{atoms, Cause, CauseKind, Evidence, FOUR, LEGACY, LEGACY_FOUR_STAGE};
 use crate::case::{Errno, OpKind};
 use crate::models::Outcome;
 use crate::observe::Invariant;
@@ -21,6 +21,7 @@ use crate::trace::mark;
 pub static CAUSE: Cause = Cause {
     id: "F1",
     kind: CauseKind::Finding,
+    pairs: LEGACY_FOUR_STAGE,
     title: "transfer_tasks spins forever when the first task of `from` cannot move",
     reason: "cgroup_transfer_tasks() picks the first task of `from` again and again when its \
              migration is skipped (PF_EXITING, or already in `to`): a livelock in both designs",

@@ -10,13 +10,14 @@
 //! another order, the rest is the same), and callback order when the calls are the same and
 //! only tasksets come in another order; nothing else.
 
-use super::{atoms, Cause, CauseKind, Evidence, FOUR};
+use super::{atoms, Cause, CauseKind, Evidence, FOUR, LEGACY_FOUR_STAGE};
 use crate::oracle::Class;
 use crate::trace::mark;
 
 pub static CAUSE: Cause = Cause {
     id: "F4",
     kind: CauseKind::Finding,
+    pairs: LEGACY_FOUR_STAGE,
     title: "four-stage builds the taskset and the task lists in a different order",
     reason: "cgroup_migrate list_moves every task's source and destination css_set (last use \
              first) and prepare_dst creates every destination up front (in preload order), so \

@@ -29,8 +29,11 @@ use serde::Serialize;
 /// What both models left about the divergent operation: all a recogniser may look at.
 #[derive(Clone, Copy, Debug)]
 pub struct Evidence {
+    /// The names of the two designs compared; every pair below follows this order.
+    pub pair: [&'static str; 2],
     pub kind: OpKind,
-    /// legacy, four-stage.
+    /// In the pair's order (for the pairs the causes here are written for: legacy,
+    /// four-stage).
     pub outcomes: [Outcome; 2],
     /// The classes in which the models' observations differ (`invariant` and `hang` are read
     /// from `bad` instead).
@@ -61,10 +64,13 @@ pub struct Evidence {
     pub callbacks: [usize; 2],
 }
 
-/// Index of the legacy model in [`Evidence`]'s pairs.
+/// Index of the legacy model in [`Evidence`]'s pairs (of the pair the causes here are written
+/// for, [`LEGACY_FOUR_STAGE`]).
 pub const LEGACY: usize = 0;
 /// Index of the four-stage model in [`Evidence`]'s pairs.
 pub const FOUR: usize = 1;
+/// The pair every cause of this build is written for.
+pub const LEGACY_FOUR_STAGE: &[[&str; 2]] = &[["legacy", "four-stage"]];
 
 impl Evidence {
     /// Whether model `m` reached step `s` in this operation.
@@ -142,6 +148,9 @@ pub struct Cause {
     /// The rule's name, or the finding's number (`F3`): what buckets are named by.
     pub id: &'static str,
     pub kind: CauseKind,
+    /// The pairs of designs (by name, in order) this cause is written for: between others it
+    /// is never present.
+    pub pairs: &'static [[&'static str; 2]],
     /// One line, for people.
     pub title: &'static str,
     /// For rules: why the patch makes the designs differ here. For findings: the short story
@@ -298,6 +307,9 @@ pub fn triage(ev: &Evidence) -> Bucket {
     let mut present = [(0u16, 0 as Atoms); 16];
     let mut n = 0;
     for (i, c) in causes().iter().enumerate() {
+        if !c.pairs.contains(&ev.pair) {
+            continue;
+        }
         let parts = (c.explains)(ev) & need;
         if parts != 0 {
             present[n] = (1 << i, parts);

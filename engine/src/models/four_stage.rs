@@ -7,8 +7,7 @@ use super::{target_leader, Design, Outcome};
 use crate::case::{Errno, Pid, Target};
 use crate::controllers::{attach_all, can_attach_all, commit};
 use crate::planted::Bug;
-use crate::trace::mark;
-use crate::trace::{Step, Warning};
+use crate::trace::{mark, shared_point, stage_point, Step, Warning};
 use crate::world::{cset_flag, hang_bound, CgId, CsetId, CsetList, TaskList, World};
 
 pub struct FourStage;
@@ -16,6 +15,10 @@ pub struct FourStage;
 impl Design for FourStage {
     fn name(&self) -> &'static str {
         "four-stage"
+    }
+
+    fn has_point(&self, point: usize) -> bool {
+        shared_point(point) || stage_point(point)
     }
 
     /// add_src for the css_set of every target task, prepare_dst, migrate if prepared, finish

@@ -6,7 +6,7 @@ use super::{target_leader, Design, Outcome};
 use crate::case::{Errno, Pid, Target};
 use crate::controllers::{attach_all, can_attach_all, commit};
 use crate::planted::Bug;
-use crate::trace::{Step, Warning};
+use crate::trace::{legacy_point, shared_point, Step, Warning};
 use crate::world::{hang_bound, CgId, CsetList, TaskList, World};
 
 pub struct Legacy;
@@ -14,6 +14,10 @@ pub struct Legacy;
 impl Design for Legacy {
     fn name(&self) -> &'static str {
         "legacy"
+    }
+
+    fn has_point(&self, point: usize) -> bool {
+        shared_point(point) || legacy_point(point)
     }
 
     fn cgroup_attach_task(
