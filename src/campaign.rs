@@ -19,9 +19,11 @@
 //! signature is minimised and stored (the first one any worker meets).
 
 use cgdiff_engine::findings::Bucket;
-use cgdiff_engine::oracle::{self, Verdict};
+use cgdiff_engine::models::Pair;
+use cgdiff_engine::oracle::{self, RunOptions, Verdict};
+use cgdiff_engine::sweep::Sweeper;
 use cgdiff_engine::trace::Coverage;
-use cgdiff_engine::{gen, CanAttachFault, Case, Controller, Errno, FaultPlan};
+use cgdiff_engine::{gen, Case};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
@@ -30,9 +32,6 @@ use std::time::{Duration, Instant};
 
 /// Bytes drawn per generated case (more than `max_ops` operations ever need).
 pub const CASE_BYTES: usize = 1024;
-/// Allocation indices the fault sweep tries on each migration: up to two new css_sets on
-/// three mounted hierarchies (1 + 4 allocations each), plus some.
-pub const SWEEP_ALLOCS: u32 = 12;
 
 /// What the campaign is asked to do.
 #[derive(Clone, Debug)]
@@ -157,8 +156,7 @@ impl Novelty {
 
 /// What one worker remembers without asking the others: combinations and signatures it met
 /// itself (at smaller case numbers, since a worker claims cases in increasing order), and the
-/// coverage of its cases.
-#[derive(Default)]
+/// coverage of its cases; and its buffers (the case bytes, the sweep's forked session).
 pub struct Local {
     keys: HashSet<(u64, u64)>,
     pub coverage: [Coverage; 2],
@@ -167,6 +165,19 @@ pub struct Local {
     /// time is also the one minimised and sent, if no other worker got there first.
     pub counts: HashMap<String, HashMap<Bucket, u64>>,
     bytes: Vec<u8>,
+    sweeper: Sweeper,
+}
+
+impl Default for Local {
+    fn default() -> Self {
+        Local {
+            keys: HashSet::new(),
+            counts: HashMap::new(),
+            coverage: Default::default(),
+            bytes: Vec::with_capacity(CASE_BYTES),
+            sweeper: Sweeper::new(Pair::DEFAULT, RunOptions::default()),
+        }
+    }
 }
 
 impl Local {
@@ -217,7 +228,8 @@ pub fn worker(
     local
 }
 
-/// Generated case `k`: checked, swept if novel, its new signatures minimised and sent.
+/// Generated case `k`: checked, swept if novel, its new signatures minimised and sent. True
+/// when it was swept.
 pub fn run_case(
     k: u64,
     plan: &Plan,
@@ -226,7 +238,7 @@ pub fn run_case(
     counters: &Counters,
     stop: &AtomicBool,
     out: &Sender<Finding>,
-) {
+) -> bool {
     gen::seeded_bytes(
         case_seed(plan.seed, plan.shard, k),
         CASE_BYTES,
@@ -248,56 +260,59 @@ pub fn run_case(
     let is_novel = local.keys.insert(key) && shared.novelty.first(key, k);
     if let Verdict::Diverge(d) = &report.verdict {
         counters.divergences.fetch_add(1, Ordering::Relaxed);
-        if first_of_signature(shared, local, d.bucket, &d.signature) {
+        if first_of_signature(shared, &mut local.counts, d.bucket, &d.signature) {
             let bytes = Some(local.bytes.clone());
             let _ = out.send(finding(k, bytes, &case, &report.verdict, false));
         }
     }
-    // The fault sweep: on the first case to reach a combination of model steps, and on one
-    // case in 64 besides.
-    if is_novel || k.is_multiple_of(64) {
+    // The fault sweep (engine/src/sweep.rs): on the first case to reach a combination of
+    // model steps, and on one case in 64 besides.
+    let sweep = is_novel || k.is_multiple_of(64);
+    if sweep {
         counters.sweeps.fetch_add(1, Ordering::Relaxed);
-        let mut variants = Sweep::new(&case);
+        let Local {
+            sweeper, counts, ..
+        } = local;
         // Counted locally and added once: the shared counters are one cache line.
-        let (mut ops, mut divergences, mut n) = (0u64, 0u64, 0u64);
-        while let Some((variant, upto)) = variants.next_variant() {
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-            n += 1;
-            let r = oracle::check_prefix(variant, upto);
-            ops += r.ops_executed as u64;
-            if let Verdict::Diverge(d) = &r.verdict {
+        let mut divergences = 0u64;
+        let swept = sweeper.run(&case, |v| {
+            if let Some(d) = &v.divergence {
                 divergences += 1;
-                if first_of_signature(shared, local, d.bucket, &d.signature) {
-                    let mut c = variant.clone();
-                    c.ops.truncate(upto);
-                    let _ = out.send(finding(k, None, &c, &r.verdict, true));
+                if first_of_signature(shared, counts, d.bucket, &d.signature) {
+                    let verdict = Verdict::Diverge(Box::new(d.clone()));
+                    let _ = out.send(finding(k, None, &v.case(&case), &verdict, true));
                 }
             }
-        }
-        counters.ops.fetch_add(ops, Ordering::Relaxed);
-        counters.sweep_ops.fetch_add(ops, Ordering::Relaxed);
-        counters.variants.fetch_add(n, Ordering::Relaxed);
+            !stop.load(Ordering::Relaxed)
+        });
+        counters.ops.fetch_add(swept.ops, Ordering::Relaxed);
+        counters.sweep_ops.fetch_add(swept.ops, Ordering::Relaxed);
+        counters
+            .variants
+            .fetch_add(swept.variants, Ordering::Relaxed);
         counters
             .divergences
             .fetch_add(divergences, Ordering::Relaxed);
     }
+    sweep
 }
 
-/// Counts one divergent execution in variant (`bucket`, `signature`); true for the
-/// campaign's first meeting with it: the caller minimises and sends it.
-fn first_of_signature(shared: &Shared, local: &mut Local, bucket: Bucket, signature: &str) -> bool {
-    if let Some(n) = local
-        .counts
+/// Counts one divergent execution in variant (`bucket`, `signature`) in a worker's `counts`;
+/// true for the campaign's first meeting with it: the caller minimises and sends it.
+fn first_of_signature(
+    shared: &Shared,
+    counts: &mut HashMap<String, HashMap<Bucket, u64>>,
+    bucket: Bucket,
+    signature: &str,
+) -> bool {
+    if let Some(n) = counts
         .get_mut(signature)
         .and_then(|per| per.get_mut(&bucket))
     {
         *n += 1;
         return false;
     }
-    *local
-        .counts
+    *counts
         .entry(signature.to_string())
         .or_default()
         .entry(bucket)
@@ -379,79 +394,6 @@ pub fn finding(
     }
 }
 
-/// The kernel's `fail_nth` idea over a case: the allocation fault moved to each allocation
-/// point of each migration in turn, then each controller's first can_attach failing in turn.
-/// Each variant is the case's fault-free operations up to and including the swept one
-/// (nothing after it can change whether that operation diverges first), and only up to the
-/// first divergence of the fault-free case (past it, every variant meets that one first).
-/// One case is mutated in place: no allocation per variant.
-pub struct Sweep {
-    case: Case,
-    /// Operation indices to sweep.
-    targets: Vec<usize>,
-    /// Position in `targets`, and which fault of the operation comes next.
-    at: usize,
-    fault: usize,
-}
-
-const CAN_ATTACH_FAULTS: [Controller; 4] = [
-    Controller::Cpuset,
-    Controller::Cpu,
-    Controller::Memory,
-    Controller::Blkio,
-];
-
-impl Sweep {
-    pub fn new(case: &Case) -> Sweep {
-        let mut plain = case.clone();
-        for c in &mut plain.ops {
-            c.faults = FaultPlan::default();
-        }
-        let last = oracle::check(&plain)
-            .verdict
-            .divergence()
-            .map_or(plain.ops.len(), |d| d.op_index + 1);
-        let targets = (0..last)
-            .filter(|&i| plain.ops[i].op.kind().is_migration())
-            .collect();
-        Sweep {
-            case: plain,
-            targets,
-            at: 0,
-            fault: 0,
-        }
-    }
-
-    /// The next variant and the number of its operations to run.
-    pub fn next_variant(&mut self) -> Option<(&Case, usize)> {
-        let per_op = SWEEP_ALLOCS as usize + CAN_ATTACH_FAULTS.len();
-        if self.fault == per_op {
-            self.case.ops[self.targets[self.at]].faults = FaultPlan::default();
-            self.at += 1;
-            self.fault = 0;
-        }
-        let &i = self.targets.get(self.at)?;
-        let f = self.fault;
-        self.fault += 1;
-        self.case.ops[i].faults = if f < SWEEP_ALLOCS as usize {
-            FaultPlan {
-                alloc: Some(f as u32 + 1),
-                can_attach: None,
-            }
-        } else {
-            FaultPlan {
-                alloc: None,
-                can_attach: Some(CanAttachFault {
-                    controller: CAN_ATTACH_FAULTS[f - SWEEP_ALLOCS as usize],
-                    nth: 1,
-                    errno: Errno::EINVAL,
-                }),
-            }
-        };
-        Some((&self.case, i + 1))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -497,7 +439,7 @@ mod tests {
     /// one worker are all done again. One minimisation per signature in every case.
     #[test]
     fn every_signature_of_one_worker_is_found_by_more_workers() {
-        const CASES: u64 = 800;
+        const CASES: u64 = 2000;
         let one = run_unstored(&plan(1, CASES));
         let swept = |c: &Counters| c.sweeps.load(Ordering::Relaxed);
         assert!(one.signatures.len() > 20, "too few signatures to test with");
@@ -507,25 +449,36 @@ mod tests {
             assert!(missing.is_empty(), "--jobs {jobs} missed {missing:?}");
             assert!(swept(&many.counters) >= swept(&one.counters));
         }
-        // The worst arrival order, on one thread.
+        // The worst arrival order, on one thread: first one worker in order (which cases it
+        // sweeps), then three.
         let p = plan(3, CASES);
-        let (shared, counters, stop) = (
-            Shared::default(),
-            Counters::default(),
-            AtomicBool::new(false),
-        );
-        let (tx, rx) = std::sync::mpsc::channel();
-        for j in (0..3u64).rev() {
-            let mut local = Local::default();
-            for k in (j..CASES).step_by(3) {
-                run_case(k, &p, &shared, &mut local, &counters, &stop, &tx);
+        let run = |workers: u64| {
+            let (shared, counters) = (Shared::default(), Counters::default());
+            let stop = AtomicBool::new(false);
+            let (tx, rx) = std::sync::mpsc::channel();
+            let mut swept = HashSet::new();
+            for j in (0..workers).rev() {
+                let mut local = Local::default();
+                for k in (j..CASES).step_by(workers as usize) {
+                    if run_case(k, &p, &shared, &mut local, &counters, &stop, &tx) {
+                        swept.insert(k);
+                    }
+                }
             }
-        }
-        drop(tx);
-        let found: Vec<String> = rx
-            .into_iter()
-            .map(|f| format!("{} {}", f.bucket, f.signature))
-            .collect();
+            drop(tx);
+            let found: Vec<String> = rx
+                .into_iter()
+                .map(|f| format!("{} {}", f.bucket, f.signature))
+                .collect();
+            (swept, found)
+        };
+        let (in_order, _) = run(1);
+        let (scrambled, found) = run(3);
+        let lost: Vec<_> = in_order.difference(&scrambled).collect();
+        assert!(
+            lost.is_empty(),
+            "scrambled arrival lost the sweeps of {lost:?}"
+        );
         let distinct: HashSet<&String> = found.iter().collect();
         assert_eq!(distinct.len(), found.len(), "a variant minimised twice");
         let missing: Vec<_> = one
@@ -534,7 +487,6 @@ mod tests {
             .filter(|s| !distinct.contains(s))
             .collect();
         assert!(missing.is_empty(), "scrambled arrival missed {missing:?}");
-        assert!(swept(&counters) >= swept(&one.counters));
     }
 
     /// `--shard I/N` splits one campaign's case stream: shards 0/2 and 1/2 never draw the same
