@@ -5,27 +5,19 @@
 pub mod hints;
 pub mod sink;
 
-use arbitrary::{Arbitrary, Unstructured};
-use cgdiff_engine::{format, Case, Divergence};
+use cgdiff_engine::{Case, Divergence};
 use std::sync::OnceLock;
 
-/// Reads an input of the `differential` target the way `cgdiff import` reads a file: a case
-/// file when its first line that is neither blank nor a `#` comment starts with `cgdiff-case`
-/// (what `cgdiff corpus seed` and `cgdiff export --as fuzz-input` write for cases stored
-/// without bytes), else raw bytes through `Arbitrary` (total: every byte string is a case).
-/// `None` for text that looks like a case file but does not parse.
+/// Reads an input of the `differential` target the way `cgdiff import` reads a file, by the
+/// one rule of `cgdiff_engine::input` (a file has no name here): a case file when its first
+/// line that is neither blank nor a `#` comment starts with `cgdiff-case`, after an optional
+/// byte order mark (what `cgdiff corpus seed` and `cgdiff export --as fuzz-input` write for
+/// cases stored without bytes), else raw bytes through `Arbitrary` (total: every byte string
+/// is a case). `None` for a case file that does not parse.
 pub fn decode(data: &[u8]) -> Option<Case> {
-    let text = std::str::from_utf8(data).ok();
-    let is_case_file = text.is_some_and(|t| {
-        t.lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty() && !l.starts_with('#'))
-            .is_some_and(|l| l.starts_with("cgdiff-case"))
-    });
-    match text {
-        Some(t) if is_case_file => format::parse(t).ok().map(|f| f.case),
-        _ => Case::arbitrary(&mut Unstructured::new(data)).ok(),
-    }
+    cgdiff_engine::input::decode(None, data)
+        .ok()
+        .map(|input| input.case().clone())
 }
 
 /// When the differential target panics on a divergence (`CGDIFF_FUZZ_CRASH`), so that libFuzzer
