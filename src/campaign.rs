@@ -20,8 +20,8 @@
 
 use cgdiff_engine::findings::Bucket;
 use cgdiff_engine::models::Pair;
-use cgdiff_engine::oracle::{self, RunOptions, Verdict};
-use cgdiff_engine::sweep::Sweeper;
+use cgdiff_engine::oracle::{self, Divergence, RunOptions, Verdict};
+use cgdiff_engine::sweep::{Sweeper, Variant};
 use cgdiff_engine::trace::Coverage;
 use cgdiff_engine::{gen, Case};
 use std::collections::{HashMap, HashSet};
@@ -90,6 +90,7 @@ pub struct Shared {
     /// The next case number to claim.
     next: AtomicU64,
     pub novelty: Novelty,
+    /// Signatures some worker has already minimised and sent (or is minimising).
     /// Variants (bucket, signature) some worker has already minimised and sent (or is
     /// minimising).
     signatures: Mutex<HashSet<(Bucket, String)>>,
@@ -159,11 +160,10 @@ impl Novelty {
 /// coverage of its cases; and its buffers (the case bytes, the sweep's forked session).
 pub struct Local {
     keys: HashSet<(u64, u64)>,
-    pub coverage: [Coverage; 2],
     /// Every divergent execution this worker met, by signature then bucket: the run's
-    /// occurrences, aggregated here and written once per run. A variant met for the first
-    /// time is also the one minimised and sent, if no other worker got there first.
-    pub counts: HashMap<String, HashMap<Bucket, u64>>,
+    /// occurrences, aggregated here and written once per run (see [`first_of_signature`]).
+    pub counts: Counts,
+    pub coverage: [Coverage; 2],
     bytes: Vec<u8>,
     sweeper: Sweeper,
 }
@@ -180,9 +180,12 @@ impl Default for Local {
     }
 }
 
+/// Divergent executions by signature, then bucket.
+pub type Counts = HashMap<String, HashMap<Bucket, u64>>;
+
 impl Local {
     /// Adds another worker's counts to these.
-    pub fn merge_counts(&mut self, other: HashMap<String, HashMap<Bucket, u64>>) {
+    pub fn merge_counts(&mut self, other: Counts) {
         for (sig, per) in other {
             let mine = self.counts.entry(sig).or_default();
             for (b, n) in per {
@@ -198,6 +201,75 @@ pub fn case_seed(seed: u64, shard: (u64, u64), k: u64) -> u64 {
     cgdiff_engine::world::mix(seed ^ cgdiff_engine::world::mix(global.wrapping_add(1)))
 }
 
+/// A case the campaign ran, handed to its [`Goal`].
+pub enum Candidate<'a> {
+    /// Generated case `k` as decoded, with the bytes it came from.
+    Generated { case: &'a Case, bytes: &'a [u8] },
+    /// A fault-sweep variant of generated case `of` (engine/src/sweep.rs).
+    Variant {
+        of: &'a Case,
+        variant: &'a Variant<'a>,
+    },
+}
+
+impl Candidate<'_> {
+    /// The case as run (a variant becomes a case of its own: allocates).
+    pub fn to_case(&self) -> Case {
+        match self {
+            Candidate::Generated { case, .. } => (*case).clone(),
+            Candidate::Variant { of, variant } => variant.case(of),
+        }
+    }
+}
+
+/// What counts as found, and what a worker sends when it finds it. `cgdiff fuzz` looks for
+/// [`Divergences`]; `cgdiff bench power` runs the same loop looking for the cases whose verdict
+/// a planted bug changes (src/cmd/bench/hunt.rs), so the benchmark measures what users run.
+pub trait Goal: Sync {
+    type Found: Send;
+
+    /// Generated case `k`, or one of its fault-sweep variants, whose first divergence on the
+    /// compared designs is `divergence`: `Some` when it counts as found. `counts`: the
+    /// divergent executions this worker has met, by variant (see [`first_of_signature`]).
+    fn judge(
+        &self,
+        k: u64,
+        candidate: &Candidate,
+        divergence: Option<&Divergence>,
+        shared: &Shared,
+        counts: &mut Counts,
+    ) -> Option<Self::Found>;
+}
+
+/// `cgdiff fuzz`'s goal: a divergence with a signature the campaign has not met yet,
+/// minimised into a [`Finding`].
+pub struct Divergences;
+
+impl Goal for Divergences {
+    type Found = Finding;
+
+    fn judge(
+        &self,
+        k: u64,
+        candidate: &Candidate,
+        divergence: Option<&Divergence>,
+        shared: &Shared,
+        counts: &mut Counts,
+    ) -> Option<Finding> {
+        let d = divergence?;
+        if !first_of_signature(shared, counts, d.bucket, &d.signature) {
+            return None;
+        }
+        let verdict = Verdict::Diverge(Box::new(d.clone()));
+        Some(match candidate {
+            Candidate::Generated { case, bytes } => {
+                finding(k, Some(bytes.to_vec()), case, &verdict, false)
+            }
+            Candidate::Variant { .. } => finding(k, None, &candidate.to_case(), &verdict, true),
+        })
+    }
+}
+
 /// Runs one worker: claims case numbers from `shared` until the limit, `stop`, or the end;
 /// sends findings on `out`. Returns what the worker gathered: its model coverage and its
 /// occurrence counts.
@@ -208,6 +280,19 @@ pub fn worker(
     stop: &AtomicBool,
     started: Instant,
     out: Sender<Finding>,
+) -> Local {
+    worker_for(&Divergences, plan, shared, counters, stop, started, out)
+}
+
+/// [`worker`] looking for `goal`.
+pub fn worker_for<G: Goal>(
+    goal: &G,
+    plan: &Plan,
+    shared: &Shared,
+    counters: &Counters,
+    stop: &AtomicBool,
+    started: Instant,
+    out: Sender<G::Found>,
 ) -> Local {
     let mut local = Local::default();
     loop {
@@ -223,21 +308,23 @@ pub fn worker(
         if matches!(plan.limit, Limit::Cases(n) if k >= n) {
             break;
         }
-        run_case(k, plan, shared, &mut local, counters, stop, &out);
+        run_case(goal, k, plan, shared, &mut local, counters, stop, &out);
     }
     local
 }
 
-/// Generated case `k`: checked, swept if novel, its new signatures minimised and sent. True
-/// when it was swept.
-pub fn run_case(
+/// Generated case `k`: checked, swept if novel; what counts as found for `goal` (for
+/// [`Divergences`]: its new signatures, minimised) is sent on `out`. True when it was swept.
+#[allow(clippy::too_many_arguments)]
+pub fn run_case<G: Goal>(
+    goal: &G,
     k: u64,
     plan: &Plan,
     shared: &Shared,
     local: &mut Local,
     counters: &Counters,
     stop: &AtomicBool,
-    out: &Sender<Finding>,
+    out: &Sender<G::Found>,
 ) -> bool {
     gen::seeded_bytes(
         case_seed(plan.seed, plan.shard, k),
@@ -258,12 +345,16 @@ pub fn run_case(
     );
     // Met by this worker before (at a smaller case number): not the first. Otherwise ask.
     let is_novel = local.keys.insert(key) && shared.novelty.first(key, k);
-    if let Verdict::Diverge(d) = &report.verdict {
+    let divergence = report.verdict.divergence();
+    if divergence.is_some() {
         counters.divergences.fetch_add(1, Ordering::Relaxed);
-        if first_of_signature(shared, &mut local.counts, d.bucket, &d.signature) {
-            let bytes = Some(local.bytes.clone());
-            let _ = out.send(finding(k, bytes, &case, &report.verdict, false));
-        }
+    }
+    let generated = Candidate::Generated {
+        case: &case,
+        bytes: &local.bytes,
+    };
+    if let Some(f) = goal.judge(k, &generated, divergence, shared, &mut local.counts) {
+        let _ = out.send(f);
     }
     // The fault sweep (engine/src/sweep.rs): on the first case to reach a combination of
     // model steps, and on one case in 64 besides.
@@ -276,12 +367,15 @@ pub fn run_case(
         // Counted locally and added once: the shared counters are one cache line.
         let mut divergences = 0u64;
         let swept = sweeper.run(&case, |v| {
-            if let Some(d) = &v.divergence {
+            if v.divergence.is_some() {
                 divergences += 1;
-                if first_of_signature(shared, counts, d.bucket, &d.signature) {
-                    let verdict = Verdict::Diverge(Box::new(d.clone()));
-                    let _ = out.send(finding(k, None, &v.case(&case), &verdict, true));
-                }
+            }
+            let variant = Candidate::Variant {
+                of: &case,
+                variant: v,
+            };
+            if let Some(f) = goal.judge(k, &variant, v.divergence.as_ref(), shared, counts) {
+                let _ = out.send(f);
             }
             !stop.load(Ordering::Relaxed)
         });
@@ -299,9 +393,9 @@ pub fn run_case(
 
 /// Counts one divergent execution in variant (`bucket`, `signature`) in a worker's `counts`;
 /// true for the campaign's first meeting with it: the caller minimises and sends it.
-fn first_of_signature(
+pub fn first_of_signature(
     shared: &Shared,
-    counts: &mut HashMap<String, HashMap<Bucket, u64>>,
+    counts: &mut Counts,
     bucket: Bucket,
     signature: &str,
 ) -> bool {
@@ -460,7 +554,16 @@ mod tests {
             for j in (0..workers).rev() {
                 let mut local = Local::default();
                 for k in (j..CASES).step_by(workers as usize) {
-                    if run_case(k, &p, &shared, &mut local, &counters, &stop, &tx) {
+                    if run_case(
+                        &Divergences,
+                        k,
+                        &p,
+                        &shared,
+                        &mut local,
+                        &counters,
+                        &stop,
+                        &tx,
+                    ) {
                         swept.insert(k);
                     }
                 }

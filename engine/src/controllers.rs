@@ -123,6 +123,7 @@ pub fn can_attach_all(w: &mut World, dst: CgId) -> Result<(), Errno> {
     if w.lists[CsetList::TsetSrc as usize].len() >= 2 {
         w.mark(mark::TSET_MULTI_SRC);
     }
+    let stop_after_first = w.bug(Bug::CancelStopsAfterFirst);
     for c in order {
         if bits & c.bit() == 0 || !c.has_can_attach() {
             continue;
@@ -134,6 +135,9 @@ pub fn can_attach_all(w: &mut World, dst: CgId) -> Result<(), Errno> {
                 }
                 if bits & earlier.bit() != 0 && earlier.has_cancel_attach() {
                     cancel_attach(w, earlier, dst);
+                    if stop_after_first {
+                        break;
+                    }
                 }
                 if earlier == c {
                     break;

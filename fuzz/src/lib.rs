@@ -88,7 +88,45 @@ pub fn init_from_env(target: &'static str) {
             std::process::exit(2);
         }
     }
+    init_planted(target);
     sink::init(target);
+}
+
+#[cfg(feature = "planted-bugs")]
+static PLANTED: OnceLock<Option<cgdiff_engine::planted::Bug>> = OnceLock::new();
+
+/// `CGDIFF_PLANTED_BUG`: in a build with the `planted-bugs` feature, the planted bug the
+/// `differential` target hunts (`cgdiff bench power --finders libfuzzer`). Any other build
+/// refuses the variable (exit 2) rather than fuzz the normal models unawares.
+fn init_planted(target: &'static str) {
+    let Some(name) = std::env::var("CGDIFF_PLANTED_BUG")
+        .ok()
+        .filter(|n| !n.is_empty())
+    else {
+        return;
+    };
+    #[cfg(feature = "planted-bugs")]
+    {
+        let Some(bug) = cgdiff_engine::planted::Bug::from_name(&name) else {
+            eprintln!("{target}: CGDIFF_PLANTED_BUG={name:?}: no such planted bug");
+            std::process::exit(2);
+        };
+        let _ = PLANTED.set(Some(bug));
+    }
+    #[cfg(not(feature = "planted-bugs"))]
+    {
+        eprintln!(
+            "{target}: CGDIFF_PLANTED_BUG={name:?}, but this build has no planted bugs \
+             (build fuzz/ with --features planted-bugs)"
+        );
+        std::process::exit(2);
+    }
+}
+
+/// The planted bug this process hunts, if any (always `None` without the feature).
+#[cfg(feature = "planted-bugs")]
+pub fn planted_bug() -> Option<cgdiff_engine::planted::Bug> {
+    PLANTED.get().copied().flatten()
 }
 
 /// The crash mode read by [`init_from_env`].

@@ -55,6 +55,12 @@ impl Design for FourStage {
         });
         for t in targets {
             let (leader, threadgroup) = target_leader(w, t);
+            if threadgroup
+                && w.bug(Bug::MultiSkipsUnlinkedLeader)
+                && w.task(leader).cg_list.is_none()
+            {
+                continue;
+            }
             add_src_of_targets(w, dst, leader, threadgroup);
         }
         let mut ret = cgroup_migrate_prepare_dst(w, dst);
@@ -82,6 +88,10 @@ impl Design for FourStage {
         let mut i = 0;
         while i < w.cgroups[from as usize].cset_links.len() {
             let cset = w.cgroups[from as usize].cset_links[i];
+            i += 1;
+            if w.bug(Bug::TransferSkipsEmptySrc) && w.csets[cset as usize].tasks.is_empty() {
+                continue;
+            }
             cgroup_migrate_add_src(w, cset, to);
             // Evidence only: does a task that can move sit on this set?
             let c = &w.csets[cset as usize];
@@ -90,7 +100,6 @@ impl Design for FourStage {
             {
                 w.csets[cset as usize].mg_flags |= cset_flag::LIVE_TARGET;
             }
-            i += 1;
         }
         let mut ret = cgroup_migrate_prepare_dst(w, to);
         if ret.is_ok() {
@@ -194,7 +203,12 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
             }
             w.step(Step::PrepareDstEnomem);
             // err: cgroup_migrate_finish(&csets)
-            if !w.bug(Bug::PrepareDstErrorLeaksDsts) {
+            if w.bug(Bug::PrepareDstErrorReleasesNewestOnly) {
+                if let Some(&newest) = w.lists[CsetList::PrepareDst as usize].first() {
+                    w.preload_node_del(newest);
+                    w.put_css_set(newest, false);
+                }
+            } else if !w.bug(Bug::PrepareDstErrorLeaksDsts) {
                 cgroup_migrate_finish(w, CsetList::PrepareDst);
             }
             return Err(Errno::ENOMEM);
@@ -240,6 +254,7 @@ pub fn cgroup_migrate(
     w.step(Step::Migrate { leader });
     let mut targets = std::mem::take(&mut w.scratch);
     w.migration_targets(leader, threadgroup, &mut targets);
+    let mut first_dst = None;
     for &task in &targets {
         // @task either already exited or can't exit until the end
         if w.task(task).exiting() && !w.bug(Bug::MigrateIgnoresExiting) {
@@ -254,7 +269,11 @@ pub fn cgroup_migrate(
         w.step(Step::MigrateCollect(task));
         w.task_list_move(task, cset, TaskList::MgTasks);
         w.mg_node_move(cset, CsetList::TsetSrc);
-        match w.csets[cset as usize].mg_dst_cset {
+        let mut dst_cset = w.csets[cset as usize].mg_dst_cset;
+        if w.bug(Bug::MigrateQueuesFirstDstOnly) {
+            dst_cset = *first_dst.get_or_insert(dst_cset);
+        }
+        match dst_cset {
             Some(dst) => w.mg_node_move(dst, CsetList::TsetDst),
             None => w.warn(Warning::NullDstCset),
         }
