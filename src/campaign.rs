@@ -7,6 +7,7 @@
 //! already handled, so with `--cases N` the same seed and the same jobs give the same cases,
 //! the same sweeps and the same minimised findings, whatever the scheduling.
 
+use cgdiff_engine::models::Pair;
 use cgdiff_engine::oracle::{self, Verdict};
 use cgdiff_engine::trace::Coverage;
 use cgdiff_engine::{gen, CanAttachFault, Case, Controller, Errno, FaultPlan};
@@ -30,6 +31,9 @@ pub struct Plan {
     pub jobs: usize,
     pub max_ops: usize,
     pub limit: Limit,
+    /// The designs compared (and what the generator may use: exits between stages when both
+    /// have them, [`gen::GenOptions::for_pair`]).
+    pub pair: Pair,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -52,6 +56,8 @@ pub struct Finding {
     pub first_op: u32,
     /// Found by the fault sweep rather than by the generated case itself.
     pub swept: bool,
+    /// The designs it was found on.
+    pub pair: Pair,
 }
 
 /// Counters shared by the workers and the progress display.
@@ -83,6 +89,7 @@ pub fn worker(
     let mut coverage = [Coverage::default(), Coverage::default()];
     let mut bytes = Vec::with_capacity(CASE_BYTES);
     let mut k = j as u64;
+    let gen_opts = gen::GenOptions::for_pair(plan.pair);
     loop {
         if stop.load(Ordering::Relaxed) {
             break;
@@ -93,8 +100,8 @@ pub fn worker(
             _ => {}
         }
         gen::seeded_bytes(case_seed(plan.seed, plan.shard, k), CASE_BYTES, &mut bytes);
-        let case = gen::from_bytes(&bytes, plan.max_ops);
-        let report = oracle::check(&case);
+        let case = gen::from_bytes_with(&bytes, plan.max_ops, gen_opts);
+        let report = oracle::check_pair(&case, plan.pair);
         counters.cases.fetch_add(1, Ordering::Relaxed);
         counters
             .ops
@@ -115,6 +122,7 @@ pub fn worker(
                     &case,
                     &report.verdict,
                     false,
+                    plan.pair,
                 ));
             }
         }
@@ -122,21 +130,21 @@ pub fn worker(
         // not seen, and on one case in 64 besides.
         if is_novel || k % 64 == j as u64 % 64 {
             counters.sweeps.fetch_add(1, Ordering::Relaxed);
-            let mut variants = Sweep::new(&case);
+            let mut variants = Sweep::new(&case, plan.pair);
             // Counted locally and added once: the shared counters are one cache line.
             let (mut ops, mut divergences) = (0u64, 0u64);
             while let Some((variant, upto)) = variants.next_variant() {
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                let r = oracle::check_prefix(variant, upto);
+                let r = oracle::check_prefix_pair(variant, upto, plan.pair);
                 ops += r.ops_executed as u64;
                 if let Verdict::Diverge(d) = &r.verdict {
                     divergences += 1;
                     if seen.insert(d.signature.clone()) {
                         let mut c = variant.clone();
                         c.ops.truncate(upto);
-                        let _ = out.send(finding(k, None, &c, &r.verdict, true));
+                        let _ = out.send(finding(k, None, &c, &r.verdict, true, plan.pair));
                     }
                 }
             }
@@ -164,9 +172,10 @@ pub fn finding(
     case: &Case,
     v: &Verdict,
     swept: bool,
+    pair: Pair,
 ) -> Finding {
     let d = v.divergence().expect("divergent verdict");
-    let (minimised, _) = cgdiff_replay::minimize(case, &d.signature);
+    let (minimised, _) = cgdiff_replay::minimize_pair(case, &d.signature, pair);
     Finding {
         index,
         bytes,
@@ -177,6 +186,7 @@ pub fn finding(
         rule: d.rule.map(str::to_string),
         first_op: d.op_index as u32,
         swept,
+        pair,
     }
 }
 
@@ -203,12 +213,16 @@ const CAN_ATTACH_FAULTS: [Controller; 4] = [
 ];
 
 impl Sweep {
-    pub fn new(case: &Case) -> Sweep {
+    pub fn new(case: &Case, pair: Pair) -> Sweep {
         let mut plain = case.clone();
         for c in &mut plain.ops {
-            c.faults = FaultPlan::default();
+            // Exits between stages are interleavings, not faults: they stay.
+            c.faults = FaultPlan {
+                exit: c.faults.exit,
+                ..FaultPlan::default()
+            };
         }
-        let last = oracle::check(&plain)
+        let last = oracle::check_prefix_pair(&plain, plain.ops.len(), pair)
             .verdict
             .divergence()
             .map_or(plain.ops.len(), |d| d.op_index + 1);
@@ -227,17 +241,20 @@ impl Sweep {
     pub fn next_variant(&mut self) -> Option<(&Case, usize)> {
         let per_op = SWEEP_ALLOCS as usize + CAN_ATTACH_FAULTS.len();
         if self.fault == per_op {
-            self.case.ops[self.targets[self.at]].faults = FaultPlan::default();
+            let f = &mut self.case.ops[self.targets[self.at]].faults;
+            (f.alloc, f.can_attach) = (None, None);
             self.at += 1;
             self.fault = 0;
         }
         let &i = self.targets.get(self.at)?;
         let f = self.fault;
         self.fault += 1;
+        let exit = self.case.ops[i].faults.exit;
         self.case.ops[i].faults = if f < SWEEP_ALLOCS as usize {
             FaultPlan {
                 alloc: Some(f as u32 + 1),
                 can_attach: None,
+                exit,
             }
         } else {
             FaultPlan {
@@ -247,6 +264,7 @@ impl Sweep {
                     nth: 1,
                     errno: Errno::EINVAL,
                 }),
+                exit,
             }
         };
         Some((&self.case, i + 1))

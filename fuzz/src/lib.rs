@@ -5,7 +5,9 @@
 pub mod hints;
 pub mod sink;
 
-use arbitrary::{Arbitrary, Unstructured};
+use arbitrary::Unstructured;
+use cgdiff_engine::gen::{generate_with, GenOptions, DEFAULT_MAX_OPS};
+use cgdiff_engine::models::Pair;
 use cgdiff_engine::{format, Case, Divergence};
 use std::sync::OnceLock;
 
@@ -24,8 +26,22 @@ pub fn decode(data: &[u8]) -> Option<Case> {
     });
     match text {
         Some(t) if is_case_file => format::parse(t).ok().map(|f| f.case),
-        _ => Case::arbitrary(&mut Unstructured::new(data)).ok(),
+        // `Case::arbitrary` for the default pair; with exits between stages when both designs
+        // of `CGDIFF_DESIGNS` have them (the campaign's generator, `GenOptions::for_pair`).
+        _ => Some(generate_with(
+            &mut Unstructured::new(data),
+            DEFAULT_MAX_OPS,
+            GenOptions::for_pair(pair()),
+        )),
     }
+}
+
+static PAIR: OnceLock<Pair> = OnceLock::new();
+
+/// The designs the differential target compares: `CGDIFF_DESIGNS` (as A,B) read by
+/// [`init_from_env`], legacy,four-stage by default.
+pub fn pair() -> Pair {
+    PAIR.get().copied().unwrap_or_default()
 }
 
 /// When the differential target panics on a divergence (`CGDIFF_FUZZ_CRASH`), so that libFuzzer
@@ -98,6 +114,18 @@ pub fn init_from_env(target: &'static str) {
         std::process::exit(2);
     };
     let _ = CRASH.set(mode);
+    match std::env::var("CGDIFF_DESIGNS").as_deref() {
+        Err(_) | Ok("") => {}
+        Ok(text) => match Pair::parse(text) {
+            Ok(p) => {
+                let _ = PAIR.set(p);
+            }
+            Err(e) => {
+                eprintln!("{target}: CGDIFF_DESIGNS={text:?}: {e}");
+                std::process::exit(2);
+            }
+        },
+    }
     match std::env::var("CGDIFF_FUZZ_HINTS").as_deref() {
         Err(_) | Ok("" | "on") => {}
         Ok("off") => hints::set_enabled(false),

@@ -17,6 +17,7 @@
 //!
 //! Deterministic: no randomness, no clocks.
 
+use cgdiff_engine::models::Pair;
 use cgdiff_engine::{oracle, Case, CaseOp, CgPath, Op, Pid, Target};
 use std::collections::{BTreeMap, HashSet};
 
@@ -54,13 +55,18 @@ impl Shrinker<'_> {
 
 /// Minimises `case`, which must diverge with `signature`; returns it unchanged otherwise.
 pub fn minimize(case: &Case, signature: &str) -> (Case, MinimizeStats) {
-    let Some(d) = oracle::check(case).verdict.divergence().cloned() else {
+    minimize_pair(case, signature, Pair::DEFAULT)
+}
+
+/// [`minimize`] on a pair of designs.
+pub fn minimize_pair(case: &Case, signature: &str, pair: Pair) -> (Case, MinimizeStats) {
+    let Some(d) = oracle::check_pair(case, pair).verdict.divergence().cloned() else {
         return unchanged(case, 1);
     };
     if d.signature != signature {
         return unchanged(case, 1);
     }
-    let mut keeps = |c: &Case| oracle::check(c).verdict.signature() == Some(signature);
+    let mut keeps = |c: &Case| oracle::check_pair(c, pair).verdict.signature() == Some(signature);
     let (best, mut stats) = minimize_with(case, d.op_index + 1, &mut keeps);
     stats.runs += 1;
     (best, stats)
@@ -170,6 +176,11 @@ fn op_variants(c: &CaseOp) -> Vec<CaseOp> {
             v.faults.alloc = Some(n);
             out.push(v);
         }
+    }
+    if c.faults.exit.is_some() {
+        let mut v = c.clone();
+        v.faults.exit = None;
+        out.push(v);
     }
     if let Some(ca) = c.faults.can_attach {
         let mut v = c.clone();
@@ -390,6 +401,11 @@ fn rename(s: &mut Shrinker, best: &mut Case) {
                 *p = n;
             }
         });
+        if let Some(e) = &mut c.faults.exit {
+            if let Some(&n) = pids.get(&e.pid) {
+                e.pid = n;
+            }
+        }
         map_paths(&mut c.op, &mut |p| rename_path(p));
     }
     if candidate.validate().is_ok() {
@@ -424,6 +440,10 @@ pub fn remove_with_dependents(case: &Case, indices: &HashSet<usize>) -> Case {
             if let Op::MigrateMulti { targets, .. } = &mut c.op {
                 targets.retain(|t: &Target| !gone_pids.contains(&t.pid));
                 drop = targets.is_empty();
+            }
+            // An exit between stages of a task no longer forked just goes.
+            if c.faults.exit.is_some_and(|e| gone_pids.contains(&e.pid)) {
+                c.faults.exit = None;
             }
             let mut names_gone = false;
             map_pids(&mut c.op, &mut |p| names_gone |= gone_pids.contains(p));

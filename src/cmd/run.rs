@@ -1,8 +1,9 @@
 //! `cgdiff run FILE`: one case file through both models, operation by operation.
 
-use super::{read_case_file, EXIT_DIVERGENCE};
+use super::{pair_of, read_case_file, EXIT_DIVERGENCE};
 use crate::explain;
 use anyhow::Result;
+use cgdiff_engine::models::Pair;
 use cgdiff_engine::oracle;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,11 +19,15 @@ pub struct Args {
     /// Print the trace and verdict as JSON.
     #[arg(long)]
     json: bool,
+    /// The two designs to compare, as A,B (default: the file's `designs` line, else
+    /// legacy,four-stage; `cgdiff designs` lists them).
+    #[arg(long, value_name = "A,B")]
+    designs: Option<Pair>,
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let file = read_case_file(&a.file)?;
-    let report = oracle::run(&file.case, true);
+    let report = oracle::run_pair(&file.case, pair_of(a.designs, &file), true);
     if a.json {
         println!(
             "{}",

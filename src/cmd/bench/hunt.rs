@@ -109,7 +109,7 @@ pub fn cgdiff_trial(bug: Bug, seed: u64, budget: Duration, max_ops: usize) -> Tr
             coverage_bits(&planted.coverage[1]),
         );
         if novel.insert(key) || k.is_multiple_of(64) {
-            let mut sweep = Sweep::new(&case);
+            let mut sweep = Sweep::new(&case, Default::default());
             while let Some((variant, upto)) = sweep.next_variant() {
                 if start.elapsed() >= budget {
                     break 'hunt None;
@@ -277,7 +277,11 @@ fn faults() -> BoxedStrategy<FaultPlan> {
         proptest::option::weighted(0.35, 1..=12u32),
         proptest::option::weighted(0.25, can_attach),
     )
-        .prop_map(|(alloc, can_attach)| FaultPlan { alloc, can_attach })
+        .prop_map(|(alloc, can_attach)| FaultPlan {
+            alloc,
+            can_attach,
+            exit: None,
+        })
         .boxed()
 }
 

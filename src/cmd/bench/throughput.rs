@@ -65,6 +65,7 @@ fn campaign_rate(jobs: usize, a: &Args) -> CampaignRate {
         jobs,
         max_ops: a.max_ops,
         limit: Limit::Time(Duration::from_secs_f64(a.secs)),
+        pair: Default::default(),
     };
     let counters = Counters::default();
     let stop = AtomicBool::new(false);
