@@ -2,25 +2,35 @@
 //! worker, sweep faults over novel cases, minimise each signature's first occurrence and hand
 //! it to the store.
 //!
-//! Determinism: case `k` of a run is decoded from `seeded_bytes(case_seed(seed, shard, k))`.
-//! Worker `j` of `jobs` takes cases `j, j+jobs, j+2·jobs, …` and keeps its own set of signatures
-//! already handled, so with `--cases N` the same seed and the same jobs give the same cases,
-//! the same sweeps and the same minimised findings, whatever the scheduling.
+//! Case `k` of a run is decoded from `seeded_bytes(case_seed(seed, shard, k))`. Workers claim
+//! case numbers from one shared counter, in increasing order, and share what they learn while
+//! they run ([`Shared`]): which step combinations have been reached (so a case's fault sweep
+//! runs once per campaign, not once per worker) and which signatures have been handled (so each
+//! is minimised and stored once per campaign).
+//!
+//! Determinism. At `--jobs 1` a campaign with `--cases N` is a pure function of the seed: the
+//! same cases, sweeps and minimised findings every time. At `--jobs N` the cases run are the
+//! same, and the sweeps are a superset of `--jobs 1`'s: case `k` is swept when it is the first
+//! case *in case order* to reach its step combination ([`Novelty::first`] keeps the smallest
+//! case number per combination, so a later case that got there first because of scheduling
+//! does not take the sweep away from the earlier one; it only adds a sweep), or when
+//! `k % 64 == 0`. So every signature `--jobs 1` finds, `--jobs N` finds too. What is not
+//! deterministic at `--jobs N`: the few extra sweeps such races add, and which case of a
+//! signature is minimised and stored (the first one any worker meets).
 
 use cgdiff_engine::models::Pair;
-use cgdiff_engine::oracle::{self, Verdict};
+use cgdiff_engine::oracle::{self, RunOptions, Verdict};
+use cgdiff_engine::sweep::Sweeper;
 use cgdiff_engine::trace::Coverage;
-use cgdiff_engine::{gen, CanAttachFault, Case, Controller, Errno, FaultPlan};
-use std::collections::HashSet;
+use cgdiff_engine::{gen, Case};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Bytes drawn per generated case (more than `max_ops` operations ever need).
 pub const CASE_BYTES: usize = 1024;
-/// Allocation indices the fault sweep tries on each migration: up to two new css_sets on
-/// three mounted hierarchies (1 + 4 allocations each), plus some.
-pub const SWEEP_ALLOCS: u32 = 12;
 
 /// What the campaign is asked to do.
 #[derive(Clone, Debug)]
@@ -63,10 +73,116 @@ pub struct Finding {
 /// Counters shared by the workers and the progress display.
 #[derive(Default)]
 pub struct Counters {
+    /// Generated cases run.
     pub cases: AtomicU64,
+    /// Model operations in all, generated cases and fault sweep together.
     pub ops: AtomicU64,
+    /// Of `ops`, those of the fault sweep.
+    pub sweep_ops: AtomicU64,
+    /// Divergent runs (generated cases and sweep variants).
     pub divergences: AtomicU64,
+    /// Cases whose faults were swept.
     pub sweeps: AtomicU64,
+    /// Sweep variants run (one fault on one migration of a swept case).
+    pub variants: AtomicU64,
+}
+
+/// What the workers of one campaign share while they run.
+pub struct Shared {
+    /// The next case number to claim.
+    next: AtomicU64,
+    pub novelty: Novelty,
+    /// Signatures some worker has already minimised and sent (or is minimising).
+    signatures: Mutex<HashSet<String>>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            next: AtomicU64::new(0),
+            novelty: Novelty::new(),
+            signatures: Mutex::new(HashSet::new()),
+        }
+    }
+}
+
+const NOVELTY_SHARDS: usize = 64;
+
+/// The step combinations reached, each with the smallest case number known to reach it.
+/// Sharded by key, so workers seldom wait for each other; and a worker only comes here for a
+/// combination it has not met itself (see [`Local`]), which after the first seconds is rare.
+pub struct Novelty {
+    shards: Vec<Mutex<HashMap<(u64, u64), u64>>>,
+}
+
+impl Novelty {
+    fn new() -> Novelty {
+        Novelty {
+            shards: (0..NOVELTY_SHARDS)
+                .map(|_| Mutex::new(HashMap::new()))
+                .collect(),
+        }
+    }
+
+    /// Case `k` reached combination `key`. True when no smaller case number is known to reach
+    /// it: the first case in case order, whatever order the workers got there in. A case that
+    /// is told true and later finds a smaller number beside it was an extra sweep, never a
+    /// missing one.
+    pub fn first(&self, key: (u64, u64), k: u64) -> bool {
+        let h = cgdiff_engine::world::mix(key.0 ^ key.1.rotate_left(29));
+        let mut m = self.shards[h as usize % NOVELTY_SHARDS]
+            .lock()
+            .expect("novelty shard");
+        match m.get_mut(&key) {
+            Some(first) if *first <= k => false,
+            Some(first) => {
+                *first = k;
+                true
+            }
+            None => {
+                m.insert(key, k);
+                true
+            }
+        }
+    }
+
+    /// Distinct step combinations reached.
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().expect("novelty shard").len())
+            .sum()
+    }
+}
+
+/// What one worker remembers without asking the others: combinations and signatures it met
+/// itself (at smaller case numbers, since a worker claims cases in increasing order), and the
+/// coverage of its cases; and its buffers (the case bytes, the sweep's forked session).
+pub struct Local {
+    keys: HashSet<(u64, u64)>,
+    signatures: HashSet<String>,
+    pub coverage: [Coverage; 2],
+    bytes: Vec<u8>,
+    sweeper: Sweeper,
+}
+
+impl Local {
+    /// A worker's memory for a campaign on `pair`.
+    pub fn new(pair: Pair) -> Self {
+        Local {
+            keys: HashSet::new(),
+            signatures: HashSet::new(),
+            coverage: Default::default(),
+            bytes: Vec::with_capacity(CASE_BYTES),
+            sweeper: Sweeper::new(pair, RunOptions::default()),
+        }
+    }
+}
+
+impl Default for Local {
+    fn default() -> Self {
+        Local::new(Pair::DEFAULT)
+    }
 }
 
 /// The seed of case `k`: disjoint streams per shard, stable across versions.
@@ -75,87 +191,161 @@ pub fn case_seed(seed: u64, shard: (u64, u64), k: u64) -> u64 {
     cgdiff_engine::world::mix(seed ^ cgdiff_engine::world::mix(global.wrapping_add(1)))
 }
 
-/// Runs worker `j`; sends findings on `out`. Returns the worker's model coverage.
+/// Runs one worker: claims case numbers from `shared` until the limit, `stop`, or the end;
+/// sends findings on `out`. Returns the worker's model coverage.
 pub fn worker(
-    j: usize,
     plan: &Plan,
+    shared: &Shared,
     counters: &Counters,
     stop: &AtomicBool,
     started: Instant,
     out: Sender<Finding>,
 ) -> [Coverage; 2] {
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut novel: HashSet<(u64, u64)> = HashSet::new();
-    let mut coverage = [Coverage::default(), Coverage::default()];
-    let mut bytes = Vec::with_capacity(CASE_BYTES);
-    let mut k = j as u64;
-    let gen_opts = gen::GenOptions::for_pair(plan.pair);
+    let mut local = Local::new(plan.pair);
     loop {
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        match plan.limit {
-            Limit::Cases(n) if k >= n => break,
-            Limit::Time(d) if started.elapsed() >= d => break,
-            _ => {}
-        }
-        gen::seeded_bytes(case_seed(plan.seed, plan.shard, k), CASE_BYTES, &mut bytes);
-        let case = gen::from_bytes_with(&bytes, plan.max_ops, gen_opts);
-        let report = oracle::check_pair(&case, plan.pair);
-        counters.cases.fetch_add(1, Ordering::Relaxed);
-        counters
-            .ops
-            .fetch_add(report.ops_executed as u64, Ordering::Relaxed);
-        coverage[0].add(&report.coverage[0]);
-        coverage[1].add(&report.coverage[1]);
-        let key = (
-            coverage_bits(&report.coverage[0]),
-            coverage_bits(&report.coverage[1]),
-        );
-        let is_novel = novel.insert(key);
-        if let Verdict::Diverge(d) = &report.verdict {
-            counters.divergences.fetch_add(1, Ordering::Relaxed);
-            if seen.insert(d.signature.clone()) {
-                let _ = out.send(finding(
-                    k,
-                    Some(bytes.clone()),
-                    &case,
-                    &report.verdict,
-                    false,
-                    plan.pair,
-                ));
+        if let Limit::Time(d) = plan.limit {
+            if started.elapsed() >= d {
+                break;
             }
         }
-        // The fault sweep: on cases that reached a combination of model steps this worker had
-        // not seen, and on one case in 64 besides.
-        if is_novel || k % 64 == j as u64 % 64 {
-            counters.sweeps.fetch_add(1, Ordering::Relaxed);
-            let mut variants = Sweep::new(&case, plan.pair);
-            // Counted locally and added once: the shared counters are one cache line.
-            let (mut ops, mut divergences) = (0u64, 0u64);
-            while let Some((variant, upto)) = variants.next_variant() {
-                if stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                let r = oracle::check_prefix_pair(variant, upto, plan.pair);
-                ops += r.ops_executed as u64;
-                if let Verdict::Diverge(d) = &r.verdict {
-                    divergences += 1;
-                    if seen.insert(d.signature.clone()) {
-                        let mut c = variant.clone();
-                        c.ops.truncate(upto);
-                        let _ = out.send(finding(k, None, &c, &r.verdict, true, plan.pair));
-                    }
-                }
-            }
-            counters.ops.fetch_add(ops, Ordering::Relaxed);
-            counters
-                .divergences
-                .fetch_add(divergences, Ordering::Relaxed);
+        let k = shared.next.fetch_add(1, Ordering::Relaxed);
+        if matches!(plan.limit, Limit::Cases(n) if k >= n) {
+            break;
         }
-        k += plan.jobs as u64;
+        run_case(k, plan, shared, &mut local, counters, stop, &out);
     }
-    coverage
+    local.coverage
+}
+
+/// Generated case `k`: checked, swept if novel, its new signatures minimised and sent. True
+/// when it was swept.
+pub fn run_case(
+    k: u64,
+    plan: &Plan,
+    shared: &Shared,
+    local: &mut Local,
+    counters: &Counters,
+    stop: &AtomicBool,
+    out: &Sender<Finding>,
+) -> bool {
+    gen::seeded_bytes(
+        case_seed(plan.seed, plan.shard, k),
+        CASE_BYTES,
+        &mut local.bytes,
+    );
+    let case = gen::from_bytes_with(
+        &local.bytes,
+        plan.max_ops,
+        gen::GenOptions::for_pair(plan.pair),
+    );
+    let report = oracle::check_pair(&case, plan.pair);
+    counters.cases.fetch_add(1, Ordering::Relaxed);
+    counters
+        .ops
+        .fetch_add(report.ops_executed as u64, Ordering::Relaxed);
+    local.coverage[0].add(&report.coverage[0]);
+    local.coverage[1].add(&report.coverage[1]);
+    let key = (
+        coverage_bits(&report.coverage[0]),
+        coverage_bits(&report.coverage[1]),
+    );
+    // Met by this worker before (at a smaller case number): not the first. Otherwise ask.
+    let is_novel = local.keys.insert(key) && shared.novelty.first(key, k);
+    if let Verdict::Diverge(d) = &report.verdict {
+        counters.divergences.fetch_add(1, Ordering::Relaxed);
+        if first_of_signature(shared, &mut local.signatures, &d.signature) {
+            let bytes = Some(local.bytes.clone());
+            let _ = out.send(finding(k, bytes, &case, &report.verdict, false, plan.pair));
+        }
+    }
+    // The fault sweep (engine/src/sweep.rs): on the first case to reach a combination of
+    // model steps, and on one case in 64 besides.
+    let sweep = is_novel || k.is_multiple_of(64);
+    if sweep {
+        counters.sweeps.fetch_add(1, Ordering::Relaxed);
+        let Local {
+            sweeper,
+            signatures,
+            ..
+        } = local;
+        // Counted locally and added once: the shared counters are one cache line.
+        let mut divergences = 0u64;
+        let swept = sweeper.run(&case, |v| {
+            if let Some(d) = &v.divergence {
+                divergences += 1;
+                if first_of_signature(shared, signatures, &d.signature) {
+                    let verdict = Verdict::Diverge(Box::new(d.clone()));
+                    let case = v.case(&case);
+                    let _ = out.send(finding(k, None, &case, &verdict, true, plan.pair));
+                }
+            }
+            !stop.load(Ordering::Relaxed)
+        });
+        counters.ops.fetch_add(swept.ops, Ordering::Relaxed);
+        counters.sweep_ops.fetch_add(swept.ops, Ordering::Relaxed);
+        counters
+            .variants
+            .fetch_add(swept.variants, Ordering::Relaxed);
+        counters
+            .divergences
+            .fetch_add(divergences, Ordering::Relaxed);
+    }
+    sweep
+}
+
+/// True for the campaign's first meeting with `signature`: the caller minimises and sends it.
+fn first_of_signature(shared: &Shared, local: &mut HashSet<String>, signature: &str) -> bool {
+    if local.contains(signature) {
+        return false;
+    }
+    local.insert(signature.to_string());
+    shared
+        .signatures
+        .lock()
+        .expect("signature set")
+        .insert(signature.to_string())
+}
+
+/// What a campaign without a store did: `bench throughput` and the tests run these.
+pub struct Unstored {
+    pub counters: Counters,
+    /// Every signature met (each minimised once, then dropped).
+    pub signatures: std::collections::BTreeSet<String>,
+    pub step_combinations: usize,
+    pub wall: Duration,
+}
+
+/// A whole campaign on `plan.jobs` threads, findings minimised (as in `cgdiff fuzz`) and
+/// dropped.
+pub fn run_unstored(plan: &Plan) -> Unstored {
+    let (shared, counters, stop) = (
+        Shared::default(),
+        Counters::default(),
+        AtomicBool::new(false),
+    );
+    let (tx, rx) = std::sync::mpsc::channel::<Finding>();
+    let started = Instant::now();
+    let mut signatures = std::collections::BTreeSet::new();
+    std::thread::scope(|s| {
+        for _ in 0..plan.jobs.max(1) {
+            let tx = tx.clone();
+            let (shared, counters, stop) = (&shared, &counters, &stop);
+            s.spawn(move || worker(plan, shared, counters, stop, started, tx));
+        }
+        drop(tx);
+        for f in rx {
+            signatures.insert(f.signature);
+        }
+    });
+    Unstored {
+        wall: started.elapsed(),
+        step_combinations: shared.novelty.len(),
+        counters,
+        signatures,
+    }
 }
 
 /// Which model steps a run reached, one bit per coverage point: the fault sweep's novelty key.
@@ -190,90 +380,97 @@ pub fn finding(
     }
 }
 
-/// The kernel's `fail_nth` idea over a case: the allocation fault moved to each allocation
-/// point of each migration in turn, then each controller's first can_attach failing in turn.
-/// Each variant is the case's fault-free operations up to and including the swept one
-/// (nothing after it can change whether that operation diverges first), and only up to the
-/// first divergence of the fault-free case (past it, every variant meets that one first).
-/// One case is mutated in place: no allocation per variant.
-pub struct Sweep {
-    case: Case,
-    /// Operation indices to sweep.
-    targets: Vec<usize>,
-    /// Position in `targets`, and which fault of the operation comes next.
-    at: usize,
-    fault: usize,
-}
-
-const CAN_ATTACH_FAULTS: [Controller; 4] = [
-    Controller::Cpuset,
-    Controller::Cpu,
-    Controller::Memory,
-    Controller::Blkio,
-];
-
-impl Sweep {
-    pub fn new(case: &Case, pair: Pair) -> Sweep {
-        let mut plain = case.clone();
-        for c in &mut plain.ops {
-            // Exits between stages are interleavings, not faults: they stay.
-            c.faults = FaultPlan {
-                exit: c.faults.exit,
-                ..FaultPlan::default()
-            };
-        }
-        let last = oracle::check_prefix_pair(&plain, plain.ops.len(), pair)
-            .verdict
-            .divergence()
-            .map_or(plain.ops.len(), |d| d.op_index + 1);
-        let targets = (0..last)
-            .filter(|&i| plain.ops[i].op.kind().is_migration())
-            .collect();
-        Sweep {
-            case: plain,
-            targets,
-            at: 0,
-            fault: 0,
-        }
-    }
-
-    /// The next variant and the number of its operations to run.
-    pub fn next_variant(&mut self) -> Option<(&Case, usize)> {
-        let per_op = SWEEP_ALLOCS as usize + CAN_ATTACH_FAULTS.len();
-        if self.fault == per_op {
-            let f = &mut self.case.ops[self.targets[self.at]].faults;
-            (f.alloc, f.can_attach) = (None, None);
-            self.at += 1;
-            self.fault = 0;
-        }
-        let &i = self.targets.get(self.at)?;
-        let f = self.fault;
-        self.fault += 1;
-        let exit = self.case.ops[i].faults.exit;
-        self.case.ops[i].faults = if f < SWEEP_ALLOCS as usize {
-            FaultPlan {
-                alloc: Some(f as u32 + 1),
-                can_attach: None,
-                exit,
-            }
-        } else {
-            FaultPlan {
-                alloc: None,
-                can_attach: Some(CanAttachFault {
-                    controller: CAN_ATTACH_FAULTS[f - SWEEP_ALLOCS as usize],
-                    nth: 1,
-                    errno: Errno::EINVAL,
-                }),
-                exit,
-            }
-        };
-        Some((&self.case, i + 1))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sweep goes to the first case in case order of each step combination, whatever
+    /// order the cases arrive in: a later case may take an extra sweep, never the earlier's.
+    #[test]
+    fn novelty_keeps_the_first_case_in_case_order_whatever_the_arrival() {
+        // Case k reaches combination (k % 7, 0); cases arrive in a scrambled order.
+        let key = |k: u64| (k % 7, 0);
+        let mut order: Vec<u64> = (0..100).collect();
+        order.sort_by_key(|&k| cgdiff_engine::world::mix(k));
+        let novelty = Novelty::new();
+        let told: HashSet<u64> = order
+            .iter()
+            .copied()
+            .filter(|&k| novelty.first(key(k), k))
+            .collect();
+        for first in 0..7 {
+            assert!(told.contains(&first), "case {first} lost its sweep");
+        }
+        assert_eq!(novelty.len(), 7);
+        // In case order, exactly the first of each.
+        let novelty = Novelty::new();
+        let told: Vec<u64> = (0..100).filter(|&k| novelty.first(key(k), k)).collect();
+        assert_eq!(told, (0..7).collect::<Vec<_>>());
+    }
+
+    fn plan(jobs: usize, cases: u64) -> Plan {
+        Plan {
+            seed: 3,
+            shard: (0, 1),
+            jobs,
+            max_ops: 64,
+            limit: Limit::Cases(cases),
+        }
+    }
+
+    /// What the issue asks of sharing: every signature a one-worker campaign finds on a fixed
+    /// set of cases is found with 2 and 8 workers (on threads, as scheduled), and with three
+    /// workers whose cases arrive in the worst order (each worker's cases in increasing order,
+    /// but the last worker's all before the second's, before the first's), and the sweeps of
+    /// one worker are all done again. One minimisation per signature in every case.
+    #[test]
+    fn every_signature_of_one_worker_is_found_by_more_workers() {
+        const CASES: u64 = 2000;
+        let one = run_unstored(&plan(1, CASES));
+        let swept = |c: &Counters| c.sweeps.load(Ordering::Relaxed);
+        assert!(one.signatures.len() > 20, "too few signatures to test with");
+        for jobs in [2, 8] {
+            let many = run_unstored(&plan(jobs, CASES));
+            let missing: Vec<_> = one.signatures.difference(&many.signatures).collect();
+            assert!(missing.is_empty(), "--jobs {jobs} missed {missing:?}");
+            assert!(swept(&many.counters) >= swept(&one.counters));
+        }
+        // The worst arrival order, on one thread: first one worker in order (which cases it
+        // sweeps), then three.
+        let p = plan(3, CASES);
+        let run = |workers: u64| {
+            let (shared, counters) = (Shared::default(), Counters::default());
+            let stop = AtomicBool::new(false);
+            let (tx, rx) = std::sync::mpsc::channel();
+            let mut swept = HashSet::new();
+            for j in (0..workers).rev() {
+                let mut local = Local::default();
+                for k in (j..CASES).step_by(workers as usize) {
+                    if run_case(k, &p, &shared, &mut local, &counters, &stop, &tx) {
+                        swept.insert(k);
+                    }
+                }
+            }
+            drop(tx);
+            let found: Vec<String> = rx.into_iter().map(|f| f.signature).collect();
+            (swept, found)
+        };
+        let (in_order, _) = run(1);
+        let (scrambled, found) = run(3);
+        let lost: Vec<_> = in_order.difference(&scrambled).collect();
+        assert!(
+            lost.is_empty(),
+            "scrambled arrival lost the sweeps of {lost:?}"
+        );
+        let distinct: HashSet<&String> = found.iter().collect();
+        assert_eq!(distinct.len(), found.len(), "a signature minimised twice");
+        let missing: Vec<_> = one
+            .signatures
+            .iter()
+            .filter(|s| !distinct.contains(s))
+            .collect();
+        assert!(missing.is_empty(), "scrambled arrival missed {missing:?}");
+    }
 
     /// `--shard I/N` splits one campaign's case stream: shards 0/2 and 1/2 never draw the same
     /// case, and together they draw exactly the cases of the unsharded campaign, interleaved.

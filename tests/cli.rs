@@ -128,10 +128,12 @@ fn signatures(db: &Path) -> Vec<String> {
 }
 
 #[test]
-fn same_seed_and_jobs_give_the_same_findings() {
+fn same_seed_gives_the_same_findings() {
     let dir = tmp("seed");
-    let (a, b) = (dir.join("a.db"), dir.join("b.db"));
-    for db in [&a, &b] {
+    let (a, b, c) = (dir.join("a.db"), dir.join("b.db"), dir.join("c.db"));
+    // Two campaigns with one worker, one with two workers (docs/scale-out.md: what is
+    // deterministic at --jobs N).
+    for (db, jobs) in [(&a, "1"), (&b, "1"), (&c, "2")] {
         let (code, out, err) = run(&[
             "fuzz",
             "--cases",
@@ -139,7 +141,7 @@ fn same_seed_and_jobs_give_the_same_findings() {
             "--seed",
             "11",
             "--jobs",
-            "2",
+            jobs,
             "--db",
             db.to_str().unwrap(),
             "--json",
@@ -151,6 +153,23 @@ fn same_seed_and_jobs_give_the_same_findings() {
     let sa = signatures(&a);
     assert!(!sa.is_empty());
     assert_eq!(sa, signatures(&b));
+    // --jobs 1 stores the same cases, byte for byte.
+    let texts = |db: &Path| {
+        let mut t: Vec<String> = cgdiff_corpus::Store::open(db)
+            .unwrap()
+            .cases(&Default::default())
+            .unwrap()
+            .into_iter()
+            .map(|r| r.text)
+            .collect();
+        t.sort();
+        t
+    };
+    assert_eq!(texts(&a), texts(&b));
+    // Two workers find every signature one worker finds.
+    let sc = signatures(&c);
+    let missing: Vec<_> = sa.iter().filter(|s| !sc.contains(s)).collect();
+    assert!(missing.is_empty(), "--jobs 2 missed {missing:?}");
     // Every signature's best case is a minimised case that reproduces it.
     let store = cgdiff_corpus::Store::open(&a).unwrap();
     for s in store.signatures().unwrap() {
@@ -169,7 +188,7 @@ fn same_seed_and_jobs_give_the_same_findings() {
         "--seed",
         "11",
         "--jobs",
-        "2",
+        "1",
         "--db",
         a.to_str().unwrap(),
     ]);
@@ -278,8 +297,12 @@ fn bench_throughput_measures_campaign_store_and_replay() {
     let (code, out, err) = run(&[
         "bench",
         "throughput",
-        "--secs",
-        "0.2",
+        "--cases",
+        "60",
+        "--pairs",
+        "1",
+        "--jobs",
+        "2",
         "--records",
         "40",
         "--signatures",
@@ -289,11 +312,16 @@ fn bench_throughput_measures_campaign_store_and_replay() {
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["campaign"][0]["jobs"], 1, "{out}");
+    assert_eq!(v["campaign"][1]["jobs"], 2, "{out}");
+    // The fixed workload: both configurations ran the same 60 cases.
+    assert_eq!(v["campaign"][0]["cases"], 60, "{out}");
+    assert_eq!(v["campaign"][1]["cases"], 60, "{out}");
     assert!(
         v["campaign"][0]["model_operations"].as_u64().unwrap() > 0,
         "{out}"
     );
-    assert!(v["scaling"].as_f64().unwrap() > 0.0, "{out}");
+    assert!(v["speedup"].as_f64().unwrap() > 0.0, "{out}");
+    assert_eq!(v["missing_signatures"], serde_json::json!([]), "{out}");
     // 40 records over 20 texts, each text twice: 4 new signatures, the rest new best or
     // duplicates; every distinct text is replayed.
     assert_eq!(v["store"]["new_signatures"], 4, "{out}");

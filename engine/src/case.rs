@@ -442,6 +442,15 @@ pub struct FaultPlan {
 }
 
 impl FaultPlan {
+    /// The plan without its failures: what a fault sweep starts from. An exit between the
+    /// stages is an interleaving, not a fault: it stays.
+    pub fn without_faults(self) -> FaultPlan {
+        FaultPlan {
+            exit: self.exit,
+            ..FaultPlan::default()
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.alloc.is_none() && self.can_attach.is_none() && self.exit.is_none()
     }

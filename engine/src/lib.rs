@@ -15,6 +15,7 @@ pub mod observe;
 pub mod oracle;
 pub mod planted;
 pub mod rules;
+pub mod sweep;
 pub mod trace;
 pub mod world;
 

@@ -310,8 +310,8 @@ pub fn check_pair(case: &Case, pair: Pair) -> Report {
     run_designs(case, pair.0, RunOptions::default())
 }
 
-/// [`check`] on the first `n` operations only: lets a caller try many variants of one case
-/// (the fault sweep) without building a new case for each.
+/// [`check`] on the first `n` operations only. (The campaign's fault sweep forks a
+/// [`Session`] instead: [`crate::sweep`].)
 pub fn check_prefix(case: &Case, n: usize) -> Report {
     check_prefix_pair(case, n, Pair::DEFAULT)
 }
@@ -463,6 +463,33 @@ impl<'d> Session<'d> {
             trace: self.traces,
             coverage: [self.worlds[0].coverage, self.worlds[1].coverage],
         }
+    }
+}
+
+/// A copy of a session's state (both worlds, the last fingerprints, the position): the fault
+/// sweep forks the session at each migration. `clone_from` copies into the destination's own
+/// buffers ([`World`]'s), so forking again and again does not allocate.
+impl Clone for Session<'_> {
+    fn clone(&self) -> Self {
+        Session {
+            worlds: self.worlds.clone(),
+            ds: self.ds,
+            opts: self.opts,
+            prev: self.prev,
+            index: self.index,
+            traces: self.traces.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, src: &Self) {
+        for (w, s) in self.worlds.iter_mut().zip(&src.worlds) {
+            w.clone_from(s);
+        }
+        self.ds = src.ds;
+        self.opts = src.opts;
+        self.prev = src.prev;
+        self.index = src.index;
+        self.traces.clone_from(&src.traces);
     }
 }
 

@@ -57,7 +57,7 @@ pub struct Hierarchy {
     pub controllers: u8,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Cgroup {
     pub hier: u8,
     pub parent: Option<CgId>,
@@ -74,7 +74,7 @@ pub struct Cgroup {
     pub attach_in_progress: i32,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Cset {
     /// In the hash (allocated and not yet freed). A freed set keeps its slot with `live ==
     /// false`: a tombstone.
@@ -107,7 +107,7 @@ pub enum TaskState {
     Zombie,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Task {
     pub state: TaskState,
     pub leader: Pid,
@@ -172,7 +172,12 @@ impl Callback {
 }
 
 /// The whole state of one model, plus the bookkeeping of the operation in progress.
-#[derive(Clone, Debug)]
+///
+/// `Clone`, and `clone_from` copies into the destination's own buffers: the fault sweep takes
+/// the state once at each migration and runs each variant from a copy of it; the copy does
+/// not allocate once the destination has grown to the size of the worlds it receives (the
+/// operation run on it may, where a normal step would: a css_set created afresh).
+#[derive(Debug)]
 pub struct World {
     pub hiers: Vec<Hierarchy>,
     pub cgroups: Vec<Cgroup>,
@@ -214,6 +219,77 @@ pub struct World {
     #[cfg(any(test, feature = "planted-bugs"))]
     pub planted: Option<Bug>,
 }
+
+/// `Clone` field by field, with a `clone_from` that calls each field's `clone_from`, so a
+/// `Vec` or `String` of the destination keeps its buffer (the derived `clone_from` would
+/// allocate a whole new value).
+macro_rules! clone_reusing {
+    ($t:ident { $($(#[$attr:meta])* $f:ident),* $(,)? }) => {
+        impl Clone for $t {
+            fn clone(&self) -> Self {
+                $t { $($(#[$attr])* $f: self.$f.clone(),)* }
+            }
+            fn clone_from(&mut self, src: &Self) {
+                $($(#[$attr])* self.$f.clone_from(&src.$f);)*
+            }
+        }
+    };
+}
+
+clone_reusing!(Cgroup {
+    hier,
+    parent,
+    name,
+    removed,
+    children,
+    cset_links,
+    notify_on_release,
+    releasable,
+    attach_in_progress,
+});
+clone_reusing!(Cset {
+    live,
+    refcount,
+    cgrps,
+    key,
+    tasks,
+    mg_tasks,
+    mg_src_cgrp,
+    mg_dst_cset,
+    mg_node,
+    mg_preload_node,
+    mg_dst_preload_node,
+});
+clone_reusing!(Task {
+    state,
+    leader,
+    group,
+    cset,
+    cg_list,
+});
+clone_reusing!(World {
+    hiers,
+    cgroups,
+    csets,
+    tasks,
+    lists,
+    charge_move,
+    scratch,
+    faults,
+    allocs,
+    can_attach_calls,
+    release_queued,
+    events,
+    event_pids,
+    warnings,
+    violated,
+    pending_exit,
+    migrating_leader,
+    trace,
+    coverage,
+    #[cfg(any(test, feature = "planted-bugs"))]
+    planted,
+});
 
 /// Upper bound on loop iterations that must make progress (transfer_tasks): more than this
 /// and the model reports a hang, as the kernel would spin.

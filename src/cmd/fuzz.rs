@@ -1,7 +1,7 @@
 //! `cgdiff fuzz`: a campaign on every core into the case store.
 
 use super::{git_commit, open_store, store_finding, EXIT_DIVERGENCE};
-use crate::campaign::{self, Counters, Finding, Limit, Plan};
+use crate::campaign::{self, Counters, Finding, Limit, Plan, Shared};
 use anyhow::{bail, Context, Result};
 use cgdiff_corpus::{FoundBy, NewRun, RunKind, RunTotals};
 use cgdiff_engine::models::Pair;
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 #[derive(clap::Args)]
 #[command(after_help = "Examples:\n  \
     cgdiff fuzz --time 60s                 one minute on every core into ./cgdiff.db\n  \
-    cgdiff fuzz --cases 100000 --seed 7    a reproducible campaign (same seed + jobs = same results)\n  \
+    cgdiff fuzz --cases 100000 --seed 7 --jobs 1\n                                         a reproducible campaign (same seed = same results)\n  \
     cgdiff fuzz --time 10m --shard 2/8     the third of eight disjoint shards\n\n\
 Exit status: 0 nothing new and unexpected, 1 a new unexpected signature was stored, 2 bad input.")]
 pub struct Args {
@@ -92,6 +92,12 @@ struct Summary {
     ops_per_sec: f64,
     divergences: u64,
     swept_cases: u64,
+    /// Fault-sweep variants run (one fault on one migration of a swept case), and the model
+    /// operations they took (part of `operations`).
+    sweep_variants: u64,
+    sweep_operations: u64,
+    /// Distinct combinations of model steps the generated cases reached (the sweep's novelty).
+    step_combinations: usize,
     signatures: usize,
     new_signatures: usize,
     new_unexpected: usize,
@@ -147,6 +153,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         });
     }
     let counters = Counters::default();
+    let shared = Shared::default();
     let started = Instant::now();
     let bar = progress_bar(&limit, a.json);
     let (tx, rx) = mpsc::channel::<Finding>();
@@ -160,15 +167,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let mut coverage = [Coverage::default(), Coverage::default()];
     let mut store_error = None;
     std::thread::scope(|scope| {
-        let (plan, counters, stop) = (&plan, &counters, &*stop);
+        let (plan, shared, counters, stop) = (&plan, &shared, &counters, &*stop);
         let workers = scope.spawn(move || {
             let covs = std::sync::Mutex::new(Vec::new());
             pool.scope(|s| {
-                for j in 0..jobs {
+                for _ in 0..jobs {
                     let tx = tx.clone();
                     let covs = &covs;
                     s.spawn(move |_| {
-                        let c = campaign::worker(j, plan, counters, stop, started, tx);
+                        let c = campaign::worker(plan, shared, counters, stop, started, tx);
                         covs.lock().unwrap().push(c);
                     });
                 }
@@ -180,8 +187,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         loop {
             match rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(f) => {
-                    // Every worker's first case of a signature is stored (each worker's is
-                    // deterministic); the store keeps the smallest as the signature's best.
+                    // The campaign's first case of each signature (one per signature: the
+                    // workers share what they have handled), original and minimised.
                     match store_finding(&mut store, run_id, &f, FoundBy::Campaign) {
                         Ok(case_id) => {
                             let first_in_run = run_sigs.insert(f.signature.clone());
@@ -254,7 +261,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
             elapsed,
             new_signatures: new_sigs as u64,
             divergences: counters.divergences.load(Ordering::Relaxed),
-            extra: Some(serde_json::json!({ "coverage": coverage_json(a.designs, &coverage) })),
+            extra: Some(serde_json::json!({
+                "coverage": coverage_json(a.designs, &coverage),
+                "sweep": {
+                    "swept_cases": counters.sweeps.load(Ordering::Relaxed),
+                    "variants": counters.variants.load(Ordering::Relaxed),
+                    "operations": counters.sweep_ops.load(Ordering::Relaxed),
+                },
+                "step_combinations": shared.novelty.len(),
+            })),
         },
     )?;
     found.sort_by(|a, b| (a.rule.is_some(), &a.signature).cmp(&(b.rule.is_some(), &b.signature)));
@@ -272,6 +287,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
         ops_per_sec: ops as f64 / secs,
         divergences: counters.divergences.load(Ordering::Relaxed),
         swept_cases: counters.sweeps.load(Ordering::Relaxed),
+        sweep_variants: counters.variants.load(Ordering::Relaxed),
+        sweep_operations: counters.sweep_ops.load(Ordering::Relaxed),
+        step_combinations: shared.novelty.len(),
         signatures: found.len(),
         new_signatures: new_sigs,
         new_unexpected,
@@ -339,6 +357,11 @@ fn print_summary(s: &Summary) {
     println!(
         "  {} divergent cases, {} swept; {} signatures this run, {} new, {} new and unexpected",
         s.divergences, s.swept_cases, s.signatures, s.new_signatures, s.new_unexpected
+    );
+    println!(
+        "  distinct behaviours: {} signatures, {} step combinations; fault sweep: {} variants, \
+         {} of the model operations",
+        s.signatures, s.step_combinations, s.sweep_variants, s.sweep_operations
     );
     if !s.found.is_empty() {
         println!();

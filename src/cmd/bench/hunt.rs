@@ -9,7 +9,7 @@
 //! Both finders use exactly this test, and both minimise against it.
 
 use super::stats::Time;
-use crate::campaign::{case_seed, coverage_bits, Sweep, CASE_BYTES};
+use crate::campaign::{case_seed, coverage_bits, CASE_BYTES};
 use cgdiff_engine::case::{
     CanAttachFault, Case, CaseOp, CgPath, Controller, Errno, FaultPlan, HierarchySetup, Op, Pid,
     Setup, Target, MAX_DEPTH, MAX_MOUNTED, MAX_PID,
@@ -17,6 +17,7 @@ use cgdiff_engine::case::{
 use cgdiff_engine::models::designs;
 use cgdiff_engine::oracle::{self, Report, RunOptions, Session};
 use cgdiff_engine::planted::Bug;
+use cgdiff_engine::sweep::{fault, FAULTS_PER_OP};
 use cgdiff_engine::{format, gen};
 use proptest::prelude::*;
 use proptest::strategy::Union;
@@ -140,6 +141,54 @@ pub fn cgdiff_trial(bug: Bug, seed: u64, budget: Duration, max_ops: usize) -> Tr
         min_ops: Some(min.ops.len()),
         minimise_secs: Some(t.elapsed().as_secs_f64()),
         case: Some(format::print(&min)),
+    }
+}
+
+/// The fault sweep's variants (engine/src/sweep.rs: same faults, same order, same targets) as
+/// cases of their own, one mutated in place. The campaign forks a session per migration
+/// instead (`Sweeper`); this finder runs each variant from the start on the unmutated and on
+/// the planted models (`check_prefix`), as it did when its figures were measured.
+struct Sweep {
+    case: Case,
+    /// Operation indices to sweep.
+    targets: Vec<usize>,
+    /// Position in `targets`, and which fault of the operation comes next.
+    at: usize,
+    fault: usize,
+}
+
+impl Sweep {
+    fn new(case: &Case) -> Sweep {
+        let mut plain = case.clone();
+        for c in &mut plain.ops {
+            c.faults = FaultPlan::default();
+        }
+        let last = oracle::check(&plain)
+            .verdict
+            .divergence()
+            .map_or(plain.ops.len(), |d| d.op_index + 1);
+        let targets = (0..last)
+            .filter(|&i| plain.ops[i].op.kind().is_migration())
+            .collect();
+        Sweep {
+            case: plain,
+            targets,
+            at: 0,
+            fault: 0,
+        }
+    }
+
+    /// The next variant and the number of its operations to run.
+    fn next_variant(&mut self) -> Option<(&Case, usize)> {
+        if self.fault == FAULTS_PER_OP {
+            self.case.ops[self.targets[self.at]].faults = FaultPlan::default();
+            self.at += 1;
+            self.fault = 0;
+        }
+        let &i = self.targets.get(self.at)?;
+        self.case.ops[i].faults = fault(self.fault);
+        self.fault += 1;
+        Some((&self.case, i + 1))
     }
 }
 

@@ -1,27 +1,36 @@
-//! `cgdiff bench throughput`: the campaign worker (src/campaign.rs) on one core and on every
-//! core, the case store's insert rate with deduplication, and the replay rate of stored cases.
+//! `cgdiff bench throughput`: the campaign (src/campaign.rs) on a fixed workload — the same
+//! cases — with one worker and with every core, in paired runs; the case store's insert rate
+//! with deduplication; and the replay rate of stored cases.
 
-use crate::campaign::{self, Counters, Limit, Plan};
+use crate::campaign::{self, Limit, Plan};
 use anyhow::{Context, Result};
 use cgdiff_corpus::{CaseFilter, FoundBy, NewCase, Recorded, Store};
 use cgdiff_engine::{format, gen, oracle};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 #[derive(clap::Args)]
 #[command(after_help = "Examples:\n  \
-    cgdiff bench throughput                 10 s of campaign per configuration\n  \
-    cgdiff bench throughput --secs 3 --json")]
+    cgdiff bench throughput                              20000 cases, 3 pairs of runs\n  \
+    cgdiff bench throughput --cases 40000 --seed 3 --jobs 2\n  \
+    cgdiff bench throughput --cases 2000 --pairs 1 --json")]
 pub struct Args {
-    /// Seconds of campaign for each configuration (1 job, then every core).
-    #[arg(long, default_value_t = 10.0)]
-    secs: f64,
+    /// Generated cases per campaign run: the fixed workload every configuration does.
+    #[arg(long, default_value_t = 20_000)]
+    cases: u64,
+    /// Pairs of runs (one worker, then `--jobs` workers, alternating which goes first); the
+    /// figures are medians over the pairs.
+    #[arg(long, default_value_t = 3)]
+    pairs: usize,
+    /// Workers of the second configuration (default: every core).
+    #[arg(long)]
+    jobs: Option<usize>,
     /// Operations per generated case at most (the campaign's default).
     #[arg(long, default_value_t = 64)]
     max_ops: usize,
     /// Campaign seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 3)]
     seed: u64,
     /// Records inserted into the store.
     #[arg(long, default_value_t = 5000)]
@@ -34,19 +43,22 @@ pub struct Args {
     json: bool,
 }
 
-/// What one campaign configuration did.
+/// One campaign run on the fixed workload, or the medians of one configuration's runs.
 #[derive(serde::Serialize)]
-struct CampaignRate {
+struct CampaignRun {
     jobs: usize,
     wall_seconds: f64,
-    cases: u64,
-    model_operations: u64,
-    sweeps: u64,
     cases_per_sec: f64,
-    model_ops_per_sec: f64,
     /// CPU seconds the process got meanwhile (user + system): below `jobs × wall_seconds`
     /// when other processes share the machine, which caps the scaling.
     cpu_seconds: f64,
+    cases: u64,
+    model_operations: u64,
+    sweep_operations: u64,
+    swept_cases: u64,
+    sweep_variants: u64,
+    signatures: usize,
+    step_combinations: usize,
 }
 
 /// CPU time (user + system) of this process so far.
@@ -58,43 +70,57 @@ fn process_cpu_secs() -> f64 {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
-fn campaign_rate(jobs: usize, a: &Args) -> CampaignRate {
+fn campaign_run(jobs: usize, a: &Args) -> (CampaignRun, std::collections::BTreeSet<String>) {
     let plan = Plan {
         seed: a.seed,
         shard: (0, 1),
         jobs,
         max_ops: a.max_ops,
-        limit: Limit::Time(Duration::from_secs_f64(a.secs)),
+        limit: Limit::Cases(a.cases),
         pair: Default::default(),
     };
-    let counters = Counters::default();
-    let stop = AtomicBool::new(false);
-    let (tx, rx) = std::sync::mpsc::channel();
     let cpu_start = process_cpu_secs();
-    let started = Instant::now();
-    std::thread::scope(|s| {
-        for j in 0..jobs {
-            let tx = tx.clone();
-            let (plan, counters, stop) = (&plan, &counters, &stop);
-            s.spawn(move || campaign::worker(j, plan, counters, stop, started, tx));
-        }
-        drop(tx);
-        // Findings are minimised by the workers (as in a campaign) and dropped here.
-        for _ in rx {}
-    });
-    let wall = started.elapsed().as_secs_f64();
+    let u = campaign::run_unstored(&plan);
     let cpu = process_cpu_secs() - cpu_start;
-    let cases = counters.cases.load(Ordering::Relaxed);
-    let ops = counters.ops.load(Ordering::Relaxed);
-    CampaignRate {
+    let c = &u.counters;
+    let run = CampaignRun {
         jobs,
-        wall_seconds: wall,
-        cases,
-        model_operations: ops,
-        sweeps: counters.sweeps.load(Ordering::Relaxed),
-        cases_per_sec: cases as f64 / wall,
-        model_ops_per_sec: ops as f64 / wall,
+        wall_seconds: u.wall.as_secs_f64(),
+        cases_per_sec: c.cases.load(Ordering::Relaxed) as f64 / u.wall.as_secs_f64().max(1e-9),
         cpu_seconds: cpu,
+        cases: c.cases.load(Ordering::Relaxed),
+        model_operations: c.ops.load(Ordering::Relaxed),
+        sweep_operations: c.sweep_ops.load(Ordering::Relaxed),
+        swept_cases: c.sweeps.load(Ordering::Relaxed),
+        sweep_variants: c.variants.load(Ordering::Relaxed),
+        signatures: u.signatures.len(),
+        step_combinations: u.step_combinations,
+    };
+    (run, u.signatures)
+}
+
+/// The median (the lower middle of an even count).
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get((v.len().max(1) - 1) / 2).copied().unwrap_or(0.0)
+}
+
+fn rate(runs: &[&CampaignRun]) -> CampaignRun {
+    let med = |f: &dyn Fn(&CampaignRun) -> f64| median(runs.iter().map(|r| f(r)).collect());
+    let wall = med(&|r| r.wall_seconds);
+    let cases = runs[0].cases;
+    CampaignRun {
+        jobs: runs[0].jobs,
+        wall_seconds: wall,
+        cpu_seconds: med(&|r| r.cpu_seconds),
+        cases,
+        cases_per_sec: cases as f64 / wall.max(1e-9),
+        model_operations: med(&|r| r.model_operations as f64) as u64,
+        sweep_operations: med(&|r| r.sweep_operations as f64) as u64,
+        swept_cases: med(&|r| r.swept_cases as f64) as u64,
+        sweep_variants: med(&|r| r.sweep_variants as f64) as u64,
+        signatures: med(&|r| r.signatures as f64) as usize,
+        step_combinations: med(&|r| r.step_combinations as f64) as usize,
     }
 }
 
@@ -206,56 +232,100 @@ fn store_and_replay(a: &Args) -> Result<(StoreRate, ReplayRate)> {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    if a.max_ops == 0 || a.secs <= 0.0 {
-        anyhow::bail!("--max-ops and --secs must be positive");
+    if a.max_ops == 0 || a.cases == 0 || a.pairs == 0 {
+        anyhow::bail!("--max-ops, --cases and --pairs must be positive");
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let one = campaign_rate(1, &a);
-    let all = campaign_rate(cores, &a);
-    let scaling = all.model_ops_per_sec / one.model_ops_per_sec.max(1e-9);
+    let jobs = a.jobs.unwrap_or(cores).max(1);
+    let load_before = load_average();
+    // Farm-style: each pair runs both configurations back to back on the same cases, the
+    // order alternating, so a change in the machine's load hits both sides alike.
+    let mut pairs: Vec<(CampaignRun, CampaignRun)> = Vec::new();
+    let mut missing = std::collections::BTreeSet::new();
+    for p in 0..a.pairs {
+        let (one, many) = if p % 2 == 0 {
+            let one = campaign_run(1, &a);
+            (one, campaign_run(jobs, &a))
+        } else {
+            let many = campaign_run(jobs, &a);
+            (campaign_run(1, &a), many)
+        };
+        // Every signature one worker finds, `jobs` workers find too (src/campaign.rs).
+        missing.extend(one.1.difference(&many.1).cloned());
+        pairs.push((one.0, many.0));
+    }
+    let one = rate(&pairs.iter().map(|p| &p.0).collect::<Vec<_>>());
+    let many = rate(&pairs.iter().map(|p| &p.1).collect::<Vec<_>>());
+    let speedup = median(
+        pairs
+            .iter()
+            .map(|(o, m)| o.wall_seconds / m.wall_seconds.max(1e-9))
+            .collect(),
+    );
+    let cpu_ratio = median(
+        pairs
+            .iter()
+            .map(|(o, m)| o.cpu_seconds / m.cpu_seconds.max(1e-9))
+            .collect(),
+    );
+    let load_after = load_average();
     let (store, replay) = store_and_replay(&a)?;
     if a.json {
         println!(
             "{}",
-            serde_json::json!({"cores": cores, "max_ops": a.max_ops, "seed": a.seed,
-                "campaign": [one, all], "scaling": scaling, "store": store, "replay": replay})
+            serde_json::json!({"cores": cores, "jobs": jobs, "cases": a.cases, "pairs": a.pairs,
+                "max_ops": a.max_ops, "seed": a.seed, "campaign": [one, many],
+                "runs": pairs.iter().flat_map(|(o, m)| [o, m]).collect::<Vec<_>>(),
+                "speedup": speedup, "cpu_ratio": cpu_ratio,
+                "missing_signatures": missing, "load_average": [load_before, load_after],
+                "store": store, "replay": replay})
         );
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "cgdiff bench throughput: campaign worker (fault sweep and minimisation included), \
-         {} s per configuration, max {} ops, seed {}",
-        a.secs, a.max_ops, a.seed
+        "cgdiff bench throughput: the same {} cases (seed {}, max {} ops) with 1 worker and \
+         with {jobs}, {} pair{} of runs, medians",
+        a.cases,
+        a.seed,
+        a.max_ops,
+        a.pairs,
+        if a.pairs == 1 { "" } else { "s" }
     );
-    for c in [&one, &all] {
+    for c in [&one, &many] {
         println!(
-            "  {} job{:<2}: {:>11.0} model operations/s  {:>9.0} cases/s  ({:.0} per CPU-second; \
-             {} cases, {} sweeps, {:.1} s wall, {:.1} s CPU = {:.2} cores busy)",
+            "  {} job{:<2}: {:>6.2} s wall  {:>8.0} cases/s  {} signatures, {} step combinations; \
+             {} swept, {} variants; {} model operations ({} in the sweep); {:.1} s CPU = {:.2} \
+             cores busy",
             c.jobs,
             if c.jobs == 1 { "" } else { "s" },
-            c.model_ops_per_sec,
-            c.cases_per_sec,
-            c.model_operations as f64 / c.cpu_seconds.max(1e-9),
-            c.cases,
-            c.sweeps,
             c.wall_seconds,
+            c.cases_per_sec,
+            c.signatures,
+            c.step_combinations,
+            c.swept_cases,
+            c.sweep_variants,
+            c.model_operations,
+            c.sweep_operations,
             c.cpu_seconds,
-            c.cpu_seconds / c.wall_seconds
+            c.cpu_seconds / c.wall_seconds.max(1e-9)
         );
     }
     println!(
-        "  scaling      : {scaling:.2}x on {cores} cores (model operations/s, wall clock; \
-         {:.2}x per CPU-second granted)",
-        (all.model_operations as f64 / all.cpu_seconds.max(1e-9))
-            / (one.model_operations as f64 / one.cpu_seconds.max(1e-9))
+        "  speedup      : {speedup:.2}x wall clock for the same cases, 1 -> {jobs} workers \
+         (median of the pairs); A/B cpu {cpu_ratio:.2} (1 worker's CPU over {jobs} workers')"
     );
-    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
-        let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    if missing.is_empty() {
+        println!("  signatures   : every signature of 1 worker also found by {jobs}");
+    } else {
         println!(
-            "  load average : {} (other processes on the machine)",
-            load.join(" ")
+            "  signatures   : MISSING with {jobs} workers: {}",
+            missing.into_iter().collect::<Vec<_>>().join(", ")
         );
     }
+    println!(
+        "  load average : {} before, {} after (other processes on the machine)",
+        load_before, load_after
+    );
     println!(
         "case store: {} records over {} signatures ({} distinct texts, each recorded twice): \
          {:.0} records/s ({} new signatures, {} new best, {} duplicates)",
@@ -273,4 +343,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
         replay.cases, replay.cases_per_sec, replay.model_operations
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The 1-, 5- and 15-minute load averages, as /proc/loadavg has them ("" elsewhere).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
