@@ -415,6 +415,7 @@ mod tests {
             jobs,
             max_ops: 64,
             limit: Limit::Cases(cases),
+            pair: Pair::DEFAULT,
         }
     }
 
