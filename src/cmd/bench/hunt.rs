@@ -110,7 +110,7 @@ pub fn cgdiff_trial(bug: Bug, seed: u64, budget: Duration, max_ops: usize) -> Tr
             coverage_bits(&planted.coverage[1]),
         );
         if novel.insert(key) || k.is_multiple_of(64) {
-            let mut sweep = Sweep::new(&case, Default::default());
+            let mut sweep = Sweep::new(&case);
             while let Some((variant, upto)) = sweep.next_variant() {
                 if start.elapsed() >= budget {
                     break 'hunt None;
