@@ -29,23 +29,11 @@ fi
 echo "fuzz-smoke: cargo fmt --check ($manifest)"
 cargo fmt --manifest-path "$manifest" -- --check
 
-# The flags cargo-fuzz passes, without -Zsanitizer (docs/fuzzing.md). `--target` keeps them off
-# build scripts and proc-macros. A separate invocation so they do not leak into clippy below.
+# The flags cargo-fuzz passes, without -Zsanitizer (docs/fuzzing.md): scripts/fuzz-build.sh,
+# which also builds bench power's planted-bug target. A separate invocation so they do not leak
+# into clippy below.
 echo "fuzz-smoke: building the targets with SanitizerCoverage (release, $host)"
-RUSTFLAGS="-Cpasses=sancov-module \
--Cllvm-args=-sanitizer-coverage-level=4 \
--Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
--Cllvm-args=-sanitizer-coverage-pc-table \
--Cllvm-args=-sanitizer-coverage-trace-compares \
---cfg fuzzing \
--Cllvm-args=-simplifycfg-branch-fold-threshold=0 \
--Cllvm-args=-sanitizer-coverage-stack-depth \
--Cdebug-assertions -Ccodegen-units=1" \
-    cargo build --release --manifest-path "$manifest" --target "$host"
-# Wherever cargo put them (CARGO_TARGET_DIR or a config may move fuzz/target).
-target_dir=$(cargo metadata --format-version 1 --no-deps --manifest-path "$manifest" |
-    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-bin_dir=${target_dir:-fuzz/target}/$host/release
+bin_dir=$(scripts/fuzz-build.sh | tail -n 1)
 
 # Normal flags, no sanitizer. Same profile and target as the build above, so the build scripts
 # and proc-macros are reused. Their runs are not (cargo keys them by RUSTFLAGS), and a check

@@ -19,8 +19,8 @@
 //! signature is minimised and stored (the first one any worker meets).
 
 use cgdiff_engine::models::Pair;
-use cgdiff_engine::oracle::{self, RunOptions, Verdict};
-use cgdiff_engine::sweep::Sweeper;
+use cgdiff_engine::oracle::{self, Divergence, RunOptions, Verdict};
+use cgdiff_engine::sweep::{Sweeper, Variant};
 use cgdiff_engine::trace::Coverage;
 use cgdiff_engine::{gen, Case};
 use std::collections::{HashMap, HashSet};
@@ -191,6 +191,79 @@ pub fn case_seed(seed: u64, shard: (u64, u64), k: u64) -> u64 {
     cgdiff_engine::world::mix(seed ^ cgdiff_engine::world::mix(global.wrapping_add(1)))
 }
 
+/// A case the campaign ran, handed to its [`Goal`].
+pub enum Candidate<'a> {
+    /// Generated case `k` as decoded, with the bytes it came from.
+    Generated { case: &'a Case, bytes: &'a [u8] },
+    /// A fault-sweep variant of generated case `of` (engine/src/sweep.rs).
+    Variant {
+        of: &'a Case,
+        variant: &'a Variant<'a>,
+    },
+}
+
+impl Candidate<'_> {
+    /// The case as run (a variant becomes a case of its own: allocates).
+    pub fn to_case(&self) -> Case {
+        match self {
+            Candidate::Generated { case, .. } => (*case).clone(),
+            Candidate::Variant { of, variant } => variant.case(of),
+        }
+    }
+}
+
+/// What counts as found, and what a worker sends when it finds it. `cgdiff fuzz` looks for
+/// [`Divergences`]; `cgdiff bench power` runs the same loop looking for the cases whose verdict
+/// a planted bug changes (src/cmd/bench/hunt.rs), so the benchmark measures what users run.
+pub trait Goal: Sync {
+    type Found: Send;
+
+    /// Generated case `k`, or one of its fault-sweep variants, whose first divergence on the
+    /// compared designs is `divergence`: `Some` when it counts as found. `signatures`: the
+    /// signatures this worker has met (see [`first_of_signature`]).
+    fn judge(
+        &self,
+        k: u64,
+        candidate: &Candidate,
+        divergence: Option<&Divergence>,
+        shared: &Shared,
+        signatures: &mut HashSet<String>,
+    ) -> Option<Self::Found>;
+}
+
+/// `cgdiff fuzz`'s goal: a divergence with a signature the campaign has not met yet,
+/// minimised (on `pair`, the designs compared) into a [`Finding`].
+pub struct Divergences {
+    pub pair: Pair,
+}
+
+impl Goal for Divergences {
+    type Found = Finding;
+
+    fn judge(
+        &self,
+        k: u64,
+        candidate: &Candidate,
+        divergence: Option<&Divergence>,
+        shared: &Shared,
+        signatures: &mut HashSet<String>,
+    ) -> Option<Finding> {
+        let d = divergence?;
+        if !first_of_signature(shared, signatures, &d.signature) {
+            return None;
+        }
+        let verdict = Verdict::Diverge(Box::new(d.clone()));
+        Some(match candidate {
+            Candidate::Generated { case, bytes } => {
+                finding(k, Some(bytes.to_vec()), case, &verdict, false, self.pair)
+            }
+            Candidate::Variant { .. } => {
+                finding(k, None, &candidate.to_case(), &verdict, true, self.pair)
+            }
+        })
+    }
+}
+
 /// Runs one worker: claims case numbers from `shared` until the limit, `stop`, or the end;
 /// sends findings on `out`. Returns the worker's model coverage.
 pub fn worker(
@@ -200,6 +273,20 @@ pub fn worker(
     stop: &AtomicBool,
     started: Instant,
     out: Sender<Finding>,
+) -> [Coverage; 2] {
+    let goal = Divergences { pair: plan.pair };
+    worker_for(&goal, plan, shared, counters, stop, started, out)
+}
+
+/// [`worker`] looking for `goal`.
+pub fn worker_for<G: Goal>(
+    goal: &G,
+    plan: &Plan,
+    shared: &Shared,
+    counters: &Counters,
+    stop: &AtomicBool,
+    started: Instant,
+    out: Sender<G::Found>,
 ) -> [Coverage; 2] {
     let mut local = Local::new(plan.pair);
     loop {
@@ -215,21 +302,23 @@ pub fn worker(
         if matches!(plan.limit, Limit::Cases(n) if k >= n) {
             break;
         }
-        run_case(k, plan, shared, &mut local, counters, stop, &out);
+        run_case(goal, k, plan, shared, &mut local, counters, stop, &out);
     }
     local.coverage
 }
 
-/// Generated case `k`: checked, swept if novel, its new signatures minimised and sent. True
-/// when it was swept.
-pub fn run_case(
+/// Generated case `k`: checked, swept if novel; what counts as found for `goal` (for
+/// [`Divergences`]: its new signatures, minimised) is sent on `out`. True when it was swept.
+#[allow(clippy::too_many_arguments)]
+pub fn run_case<G: Goal>(
+    goal: &G,
     k: u64,
     plan: &Plan,
     shared: &Shared,
     local: &mut Local,
     counters: &Counters,
     stop: &AtomicBool,
-    out: &Sender<Finding>,
+    out: &Sender<G::Found>,
 ) -> bool {
     gen::seeded_bytes(
         case_seed(plan.seed, plan.shard, k),
@@ -254,12 +343,16 @@ pub fn run_case(
     );
     // Met by this worker before (at a smaller case number): not the first. Otherwise ask.
     let is_novel = local.keys.insert(key) && shared.novelty.first(key, k);
-    if let Verdict::Diverge(d) = &report.verdict {
+    let divergence = report.verdict.divergence();
+    if divergence.is_some() {
         counters.divergences.fetch_add(1, Ordering::Relaxed);
-        if first_of_signature(shared, &mut local.signatures, &d.signature) {
-            let bytes = Some(local.bytes.clone());
-            let _ = out.send(finding(k, bytes, &case, &report.verdict, false, plan.pair));
-        }
+    }
+    let generated = Candidate::Generated {
+        case: &case,
+        bytes: &local.bytes,
+    };
+    if let Some(f) = goal.judge(k, &generated, divergence, shared, &mut local.signatures) {
+        let _ = out.send(f);
     }
     // The fault sweep (engine/src/sweep.rs): on the first case to reach a combination of
     // model steps, and on one case in 64 besides.
@@ -274,13 +367,15 @@ pub fn run_case(
         // Counted locally and added once: the shared counters are one cache line.
         let mut divergences = 0u64;
         let swept = sweeper.run(&case, |v| {
-            if let Some(d) = &v.divergence {
+            if v.divergence.is_some() {
                 divergences += 1;
-                if first_of_signature(shared, signatures, &d.signature) {
-                    let verdict = Verdict::Diverge(Box::new(d.clone()));
-                    let case = v.case(&case);
-                    let _ = out.send(finding(k, None, &case, &verdict, true, plan.pair));
-                }
+            }
+            let variant = Candidate::Variant {
+                of: &case,
+                variant: v,
+            };
+            if let Some(f) = goal.judge(k, &variant, v.divergence.as_ref(), shared, signatures) {
+                let _ = out.send(f);
             }
             !stop.load(Ordering::Relaxed)
         });
@@ -297,7 +392,7 @@ pub fn run_case(
 }
 
 /// True for the campaign's first meeting with `signature`: the caller minimises and sends it.
-fn first_of_signature(shared: &Shared, local: &mut HashSet<String>, signature: &str) -> bool {
+pub fn first_of_signature(shared: &Shared, local: &mut HashSet<String>, signature: &str) -> bool {
     if local.contains(signature) {
         return false;
     }
@@ -447,7 +542,18 @@ mod tests {
             for j in (0..workers).rev() {
                 let mut local = Local::default();
                 for k in (j..CASES).step_by(workers as usize) {
-                    if run_case(k, &p, &shared, &mut local, &counters, &stop, &tx) {
+                    if run_case(
+                        &Divergences {
+                            pair: Pair::DEFAULT,
+                        },
+                        k,
+                        &p,
+                        &shared,
+                        &mut local,
+                        &counters,
+                        &stop,
+                        &tx,
+                    ) {
                         swept.insert(k);
                     }
                 }

@@ -2,33 +2,44 @@
 //! `cases show` and `explain`: every divergence report ends with the commands that reproduce
 //! and minimise it.
 
-use cgdiff_engine::oracle::{json_key, Report, Verdict};
+use cgdiff_engine::models::Pair;
+use cgdiff_engine::oracle::{self, json_key, Report, Verdict};
 use cgdiff_engine::rules;
 use cgdiff_engine::{format, Case, Outcome};
 use std::fmt::Write as _;
 
-/// The per-operation story of a traced run, then the verdict.
-pub fn render_run(case: &Case, report: &Report, origin: &Origin) -> String {
-    let mut out = String::new();
-    let lines: Vec<String> = format::print(case)
-        .lines()
-        .filter(|l| {
-            !l.starts_with('#') && !l.starts_with("cgdiff-case") && !l.starts_with("hierarchy")
-        })
-        .map(str::to_string)
-        .collect();
-    for t in &report.trace {
-        let op = lines.get(t.index).map_or("?", |s| s.as_str());
-        let _ = writeln!(out, "[{}] {op}", t.index);
-        for (m, model) in report.designs.iter().enumerate() {
-            let _ = writeln!(out, "  {model:<10} -> {}", t.outcomes[m]);
+/// `cgdiff run`'s text output, streamed: each operation (its case-file line, each model's
+/// result and kernel-named steps) written as soon as it has run, then the verdict. Memory stays
+/// flat in the case length: only one operation's trace is held at a time.
+pub fn write_run(
+    out: &mut dyn std::io::Write,
+    case: &Case,
+    pair: Pair,
+    origin: &Origin,
+) -> std::io::Result<Report> {
+    let designs = pair.names();
+    let mut failed = None;
+    let report = oracle::run_streaming(case, pair, &mut |t| {
+        if failed.is_some() {
+            return;
+        }
+        let op = case.ops.get(t.index).map(format::op_text);
+        let mut block = format!("[{}] {}\n", t.index, op.as_deref().unwrap_or("?"));
+        for (m, model) in designs.iter().enumerate() {
+            let _ = writeln!(block, "  {model:<10} -> {}", t.outcomes[m]);
             for s in &t.steps[m] {
-                let _ = writeln!(out, "      {s}");
+                let _ = writeln!(block, "      {s}");
             }
         }
+        if let Err(e) = out.write_all(block.as_bytes()) {
+            failed = Some(e);
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e);
     }
-    out += &render_verdict(report, origin);
-    out
+    out.write_all(render_verdict(&report, origin).as_bytes())?;
+    Ok(report)
 }
 
 /// The verdict: agreement, or the divergence with its classes, rule and diff, and the commands
@@ -150,26 +161,56 @@ fn outcome(o: Outcome) -> String {
     o.to_string()
 }
 
-/// Everything of a traced run for `--json`. Each operation names the designs by
+/// `cgdiff run --json`, streamed: the same document `serde_json::to_string_pretty` would
+/// print for `{"case", "operations", "ops_executed", "verdict"}`, with each operation written
+/// as soon as it has run (memory flat in the case length). Each operation names the designs by
 /// [`json_key`] (`legacy`, `four_stage` for the default pair).
-pub fn report_json(case: &Case, report: &Report) -> serde_json::Value {
-    let op = |t: &cgdiff_engine::oracle::OpTrace| {
-        let mut m = serde_json::Map::new();
-        m.insert("index".into(), t.index.into());
-        for (i, name) in report.designs.iter().enumerate() {
-            m.insert(
+pub fn write_run_json(
+    out: &mut dyn std::io::Write,
+    case: &Case,
+    pair: Pair,
+) -> std::io::Result<Report> {
+    let designs = pair.names();
+    let indent = |v: &serde_json::Value, by: &str| {
+        serde_json::to_string_pretty(v)
+            .unwrap_or_default()
+            .replace('\n', &format!("\n{by}"))
+    };
+    let case_text = serde_json::Value::String(format::print(case));
+    write!(out, "{{\n  \"case\": {case_text},\n  \"operations\": [")?;
+    let (mut first, mut failed) = (true, None);
+    let report = oracle::run_streaming(case, pair, &mut |t| {
+        if failed.is_some() {
+            return;
+        }
+        // Keys sorted as serde_json's map sorts them: designs by [`json_key`], and `index`.
+        let mut op = serde_json::Map::new();
+        op.insert("index".into(), t.index.into());
+        for (i, name) in designs.iter().enumerate() {
+            op.insert(
                 json_key(name),
                 serde_json::json!({"result": outcome(t.outcomes[i]), "steps": t.steps[i]}),
             );
         }
-        serde_json::Value::Object(m)
-    };
-    serde_json::json!({
-        "case": format::print(case),
-        "operations": report.trace.iter().map(op).collect::<Vec<_>>(),
-        "ops_executed": report.ops_executed,
-        "verdict": report.verdict,
-    })
+        let op = serde_json::Value::Object(op);
+        let sep = if first { "\n    " } else { ",\n    " };
+        first = false;
+        if let Err(e) = write!(out, "{sep}{}", indent(&op, "    ")) {
+            failed = Some(e);
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let verdict = serde_json::to_value(&report.verdict).unwrap_or_default();
+    writeln!(
+        out,
+        "{}],\n  \"ops_executed\": {},\n  \"verdict\": {}\n}}",
+        if first { "" } else { "\n  " },
+        report.ops_executed,
+        indent(&verdict, "  ")
+    )?;
+    Ok(report)
 }
 
 /// Whether to colour output: a terminal, and no `NO_COLOR` (https://no-color.org).

@@ -359,6 +359,8 @@ fn bench_power_finds_a_planted_bug_with_both_finders() {
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     let bug = &v["bugs"][0];
     assert_eq!(bug["bug"], "finish-forgets-put", "{out}");
+    assert_eq!(bug["tier"], "shallow", "{out}");
+    assert_eq!(bug["rival"], "proptest", "{out}");
     for finder in ["cgdiff", "proptest"] {
         assert_eq!(bug[finder]["hits"], 1, "{finder}: {out}");
         assert!(

@@ -43,7 +43,16 @@ impl Store {
         let path = path.as_ref().to_path_buf();
         let facts =
             look(&path, false)?.ok_or_else(|| StoreError::Missing { path: path.clone() })?;
-        let source = read_only_connection(&path, &facts)?;
+        // A truncated file is read through a copy padded with zeros to the size its header
+        // says (SQLite reads nothing of a file shorter than that); the lost pages read as
+        // damaged ones. The copy is removed when done; the file itself is only read.
+        let padded = padded_copy(&path)?;
+        let read_from = padded.as_ref().map_or(path.as_path(), |p| p.0.as_path());
+        let facts = match &padded {
+            Some(_) => look(read_from, false)?.unwrap_or(facts),
+            None => facts,
+        };
+        let source = read_only_connection(read_from, &facts)?;
         let header = read_header(&source)
             .map_err(|e| classify(&path, "salvaging: reading the schema version", e))?;
         check_header(&path, &header, SCHEMA_VERSION)?;
@@ -64,7 +73,7 @@ impl Store {
         };
         copy.execute_batch("PRAGMA foreign_keys = OFF")
             .map_err(err("salvaging"))?;
-        let source_uri = uri(&path, facts.wal && !facts.wal_file);
+        let source_uri = uri(read_from, facts.wal && !facts.wal_file);
         copy.execute("ATTACH DATABASE ?1 AS src", [source_uri])
             .map_err(err("salvaging: attaching the source"))?;
 
@@ -142,6 +151,47 @@ impl Store {
         };
         Ok((store, stats))
     }
+}
+
+/// A temporary file, removed when dropped.
+struct TempCopy(std::path::PathBuf);
+
+impl Drop for TempCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// When `path` is shorter than its header says, a copy of it padded with zeros to that size.
+fn padded_copy(path: &Path) -> Result<Option<TempCopy>, StoreError> {
+    let io = |context, io| StoreError::Io {
+        path: path.to_path_buf(),
+        context,
+        io,
+    };
+    let bytes = std::fs::read(path).map_err(|e| io("salvaging: reading the file", e))?;
+    if bytes.len() < 100 || bytes[24..28] != bytes[92..96] {
+        return Ok(None);
+    }
+    let page_size = match u16::from_be_bytes([bytes[16], bytes[17]]) {
+        1 => 65536,
+        n => usize::from(n),
+    };
+    let pages = u32::from_be_bytes([bytes[28], bytes[29], bytes[30], bytes[31]]) as usize;
+    let want = pages.saturating_mul(page_size);
+    if page_size < 512 || bytes.len() >= want || want > (1 << 34) {
+        return Ok(None);
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let copy = TempCopy(
+        std::env::temp_dir().join(format!("cgdiff-salvage-{}-{nanos}.db", std::process::id())),
+    );
+    let mut padded = bytes;
+    padded.resize(want, 0);
+    std::fs::write(&copy.0, padded).map_err(|e| io("salvaging: writing a padded copy", e))?;
+    Ok(Some(copy))
 }
 
 /// Mends the references a lost row broke (see the module documentation).

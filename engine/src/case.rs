@@ -20,6 +20,18 @@ pub const MAX_HIERS: usize = MAX_MOUNTED + 1;
 /// Deepest cgroup path a case may use (components below the root).
 pub const MAX_DEPTH: usize = 4;
 
+/// Most operations a case may have: room for every pid to be forked twice over. Bounds what
+/// one case can cost the oracle, the minimiser and `cgdiff run`'s output.
+pub const MAX_OPS: usize = 10_000;
+
+/// Most targets one `migrate-multi` may name.
+pub const MAX_TARGETS: usize = 256;
+
+/// Largest fault index (`fail-alloc=N`, the K of `fail-can-attach`): more than the allocations
+/// or `can_attach` calls one operation can make with [`MAX_PID`] tasks (at most 5 allocations
+/// per new css_set, one css_set per task).
+pub const MAX_FAULT_INDEX: u32 = 65_535;
+
 /// The controllers (subsystems), in the kernel's fixed id order: callbacks run in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -492,10 +504,14 @@ pub enum CaseError {
         index: usize,
         controller: &'static str,
     },
-    #[error("operation {index}: fault indices start at 1")]
+    #[error("operation {index}: fault index out of range (1..={MAX_FAULT_INDEX})")]
     FaultIndex { index: usize },
     #[error("operation {index}: migrate-multi needs at least one target")]
     NoTargets { index: usize },
+    #[error("operation {index}: migrate-multi names more than {MAX_TARGETS} targets")]
+    TooManyTargets { index: usize },
+    #[error("{0} operations, more than the {MAX_OPS} a case may have")]
+    TooManyOps(usize),
 }
 
 /// A cgroup name the case format can write: `[A-Za-z0-9_.-]+`.
@@ -510,6 +526,9 @@ impl Case {
     /// twice, fault plans that can fire. Everything else (a gone pid, a missing cgroup) is a
     /// legal case that the models answer with an error.
     pub fn validate(&self) -> Result<(), CaseError> {
+        if self.ops.len() > MAX_OPS {
+            return Err(CaseError::TooManyOps(self.ops.len()));
+        }
         let n = self.setup.hierarchies.len();
         if n == 0 || n > MAX_MOUNTED {
             return Err(CaseError::HierarchyCount(n));
@@ -578,6 +597,9 @@ impl Case {
                     if targets.is_empty() {
                         return Err(CaseError::NoTargets { index });
                     }
+                    if targets.len() > MAX_TARGETS {
+                        return Err(CaseError::TooManyTargets { index });
+                    }
                     for t in targets {
                         pid_ok(index, t.pid)?;
                     }
@@ -591,14 +613,15 @@ impl Case {
                     pid_ok(index, *pid)?;
                 }
             }
-            if cop.faults.alloc == Some(0) {
+            let index_ok = |n: u32| (1..=MAX_FAULT_INDEX).contains(&n);
+            if cop.faults.alloc.is_some_and(|n| !index_ok(n)) {
                 return Err(CaseError::FaultIndex { index });
             }
             if let Some(e) = cop.faults.exit {
                 pid_ok(index, e.pid)?;
             }
             if let Some(ca) = cop.faults.can_attach {
-                if ca.nth == 0 {
+                if !index_ok(ca.nth) {
                     return Err(CaseError::FaultIndex { index });
                 }
                 if !ca.controller.has_can_attach() {

@@ -113,6 +113,7 @@ pub fn can_attach_all(w: &mut World, dst: CgId) -> Result<(), Errno> {
         order.reverse();
     }
     let cancel_failing = w.bug(Bug::CancelAlsoFailing);
+    let stop_after_first = w.bug(Bug::CancelStopsAfterFirst);
     for c in order {
         if bits & c.bit() == 0 || !c.has_can_attach() {
             continue;
@@ -124,6 +125,9 @@ pub fn can_attach_all(w: &mut World, dst: CgId) -> Result<(), Errno> {
                 }
                 if bits & earlier.bit() != 0 && earlier.has_cancel_attach() {
                     cancel_attach(w, earlier, dst);
+                    if stop_after_first {
+                        break;
+                    }
                 }
                 if earlier == c {
                     break;

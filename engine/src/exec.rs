@@ -3,6 +3,7 @@
 
 use crate::case::{CaseOp, Errno, Op, Pid, StagePoint, MAX_PID};
 use crate::models::{Design, Outcome};
+use crate::planted::Bug;
 use crate::trace::Step;
 use crate::world::{CgId, Cgroup, TaskList, TaskState, World, INIT_CSET};
 
@@ -134,12 +135,16 @@ pub fn cgroup_attach_task_all(
     from: Pid,
     pid: Pid,
 ) -> Result<(), Errno> {
+    let mut ret = Ok(());
     for h in 1..w.n_hiers() {
         w.step(Step::AttachTaskAll { hier: h as u8 });
         let from_cgrp = w.cset_cgroup(w.task(from).cset, h as u8);
-        d.cgroup_attach_task(w, from_cgrp, pid, false)?;
+        ret = d.cgroup_attach_task(w, from_cgrp, pid, false);
+        if ret.is_err() && !w.bug(Bug::AttachTaskAllContinuesAfterError) {
+            break;
+        }
     }
-    Ok(())
+    ret
 }
 
 /// `cgroup_fork()` + `cgroup_post_fork()`: the child shares the parent's css_set, is added at
@@ -262,6 +267,9 @@ fn rmdir(w: &mut World, cg: CgId) -> Result<(), Errno> {
     }
     w.cgroups[parent as usize].releasable = true;
     w.check_for_release(parent);
+    if w.bug(Bug::RmdirChecksRemovedCgroup) {
+        w.check_for_release(cg);
+    }
     Ok(())
 }
 

@@ -21,7 +21,8 @@
 
 use crate::case::{
     CanAttachFault, Case, CaseError, CaseOp, CgPath, Controller, Errno, FaultPlan, HierarchySetup,
-    Op, OpKind, Pid, Setup, Target, MAX_DEPTH, MAX_MOUNTED, MAX_PID,
+    Op, OpKind, Pid, Setup, Target, MAX_DEPTH, MAX_FAULT_INDEX, MAX_MOUNTED, MAX_OPS, MAX_PID,
+    MAX_TARGETS,
 };
 use crate::case::{ExitAt, StagePoint};
 use crate::models::Pair;
@@ -36,6 +37,14 @@ pub const OLDEST_VERSION: u32 = 1;
 
 /// The first word of every case file.
 pub const HEADER_KEYWORD: &str = "cgdiff-case";
+
+/// Longest line a case file may have, in bytes (the longest canonical operation, a
+/// `migrate-multi` with [`MAX_TARGETS`] targets, takes under 2,000).
+pub const MAX_LINE_BYTES: usize = 4096;
+
+/// Largest case file, in bytes: [`MAX_OPS`] operations of about 100 bytes each. Readers
+/// (`cgdiff run`, `import`) refuse a larger file before reading it all.
+pub const MAX_FILE_BYTES: usize = 1 << 20;
 
 /// What a case file may say about the verdict it expects, so a regression case carries its
 /// own oracle answer.
@@ -101,6 +110,48 @@ impl<'a> Tok<'a> {
             at += part.len() + sep.len_utf8();
         }
         out
+    }
+}
+
+/// A word as an error message quotes it: whole when short, else its start and its length, so
+/// that a hostile 100,000-character token does not come back in full.
+#[derive(Clone, Copy)]
+struct Shown<'a>(&'a str);
+
+/// Characters of a word an error message quotes before cutting it short.
+const SHOWN_CHARS: usize = 40;
+
+impl Shown<'_> {
+    fn parts(&self) -> (&str, Option<usize>) {
+        match self.0.char_indices().nth(SHOWN_CHARS) {
+            None => (self.0, None),
+            Some((cut, _)) => (&self.0[..cut], Some(self.0.len())),
+        }
+    }
+}
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.parts() {
+            (s, None) => f.write_str(s),
+            (s, Some(n)) => write!(f, "{s}… ({n} bytes)"),
+        }
+    }
+}
+
+impl std::fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.parts() {
+            (s, None) => write!(f, "{s:?}"),
+            (s, Some(n)) => write!(f, "\"{}…\" ({n} bytes)", s.escape_debug()),
+        }
+    }
+}
+
+impl<'a> Tok<'a> {
+    /// The word as an error message quotes it.
+    fn shown(self) -> Shown<'a> {
+        Shown(self.text)
     }
 }
 
@@ -184,7 +235,7 @@ impl<'l, 'a> Args<'l, 'a> {
             None => Ok(()),
             Some(t) => Err(self.line.err(
                 t.col,
-                format!("unexpected {:?} (expected the end of the line)", t.text),
+                format!("unexpected {:?} (expected the end of the line)", t.shown()),
             )),
         }
     }
@@ -214,7 +265,7 @@ fn controller(l: &Line, t: Tok) -> Result<Controller, ParseError> {
             t.col,
             format!(
                 "unknown controller {:?} (expected one of {})",
-                t.text,
+                t.shown(),
                 names(&Controller::ALL, Controller::name)
             ),
         )
@@ -227,7 +278,7 @@ fn errno(l: &Line, t: Tok) -> Result<Errno, ParseError> {
             t.col,
             format!(
                 "unknown errno {:?} (expected one of {})",
-                t.text,
+                t.shown(),
                 names(&Errno::ALL, Errno::name)
             ),
         )
@@ -236,12 +287,12 @@ fn errno(l: &Line, t: Tok) -> Result<Errno, ParseError> {
 
 /// A pid: 1 to [`MAX_PID`]. `what` describes the word the operation wanted there.
 fn pid(l: &Line, t: Tok, what: &str) -> Result<Pid, ParseError> {
-    let n =
-        digits(t.text).ok_or_else(|| l.err(t.col, format!("expected {what}, got {:?}", t.text)))?;
+    let n = digits(t.text)
+        .ok_or_else(|| l.err(t.col, format!("expected {what}, got {:?}", t.shown())))?;
     if n == 0 || n > u64::from(MAX_PID) {
         return Err(l.err(
             t.col,
-            format!("pid {} is out of range (expected 1..={MAX_PID})", t.text),
+            format!("pid {} is out of range (expected 1..={MAX_PID})", t.shown()),
         ));
     }
     Ok(n as Pid)
@@ -255,13 +306,25 @@ fn pid_what(name: &str) -> String {
 /// A 1-based fault index (`fail-alloc=N`, the K of `fail-can-attach`).
 fn fault_index(l: &Line, t: Tok, what: &str) -> Result<u32, ParseError> {
     match digits(t.text) {
-        Some(n) if n >= 1 && n <= u64::from(u32::MAX) => Ok(n as u32),
+        Some(n) if n >= 1 && n <= u64::from(MAX_FAULT_INDEX) => Ok(n as u32),
+        Some(n) if n > u64::from(MAX_FAULT_INDEX) => Err(l.err(
+            t.col,
+            format!(
+                "{} {} is past the largest fault index {MAX_FAULT_INDEX} (expected 1..={MAX_FAULT_INDEX})",
+                // "an allocation index after fail-alloc=" -> "allocation index"
+                what.trim_start_matches("an ")
+                    .trim_start_matches("a ")
+                    .split(" after")
+                    .next()
+                    .unwrap_or(what),
+                t.shown()
+            ),
+        )),
         _ => Err(l.err(
             t.col,
             format!(
-                "expected {what} (a number 1..={}), got {:?}",
-                u32::MAX,
-                t.text
+                "expected {what} (a number 1..={MAX_FAULT_INDEX}), got {:?}",
+                t.shown()
             ),
         )),
     }
@@ -305,7 +368,7 @@ fn faults(l: &Line, toks: &[Tok]) -> Result<FaultPlan, ParseError> {
                     "unexpected {:?} (expected a fault token fail-alloc=N, \
                      fail-can-attach=CONTROLLER:K:ERRNO or exit-after=POINT:PID, or the end of \
                      the line)",
-                    t.text
+                    t.shown()
                 ),
             ));
         }
@@ -320,7 +383,7 @@ fn exit_after(l: &Line, whole: Tok, v: Tok) -> Result<ExitAt, ParseError> {
             whole.col,
             format!(
                 "expected exit-after=POINT:PID (e.g. exit-after=prepare_dst:3), got {:?}",
-                whole.text
+                whole.shown()
             ),
         ));
     };
@@ -329,7 +392,7 @@ fn exit_after(l: &Line, whole: Tok, v: Tok) -> Result<ExitAt, ParseError> {
             p.col,
             format!(
                 "unknown stage {:?} (expected one of {})",
-                p.text,
+                p.shown(),
                 names(&StagePoint::ALL, StagePoint::name)
             ),
         ));
@@ -347,7 +410,7 @@ fn can_attach_fault(l: &Line, whole: Tok, v: Tok) -> Result<CanAttachFault, Pars
             whole.col,
             format!(
                 "expected fail-can-attach=CONTROLLER:K:ERRNO (e.g. fail-can-attach=cpuset:1:EINVAL), got {:?}",
-                whole.text
+                whole.shown()
             ),
         ));
     };
@@ -361,7 +424,7 @@ fn can_attach_fault(l: &Line, whole: Tok, v: Tok) -> Result<CanAttachFault, Pars
             c.col,
             format!(
                 "{} has no can_attach callback to fail (expected one of {})",
-                c.text,
+                c.shown(),
                 names(&able, Controller::name)
             ),
         ));
@@ -433,7 +496,7 @@ impl Parser {
                 first.col,
                 format!(
                     "expected the header `{HEADER_KEYWORD} v{OLDEST_VERSION}` before anything else, got {:?}",
-                    first.text
+                    first.shown()
                 ),
             ));
         }
@@ -446,12 +509,12 @@ impl Parser {
                 v.col,
                 format!(
                     "expected a format version like v{OLDEST_VERSION}, got {:?}",
-                    v.text
+                    v.shown()
                 ),
             ));
         };
         if !(u64::from(OLDEST_VERSION)..=u64::from(VERSION)).contains(&n) {
-            let shown = v.text.get(1..).unwrap_or("");
+            let shown = Shown(v.text.get(1..).unwrap_or(""));
             return Err(l.err(
                 v.col,
                 format!(
@@ -512,11 +575,12 @@ impl Parser {
         self.expect = Some(match what.text {
             "agree" => Expect::Agree,
             "diverge" => Expect::Diverge(a.take("signature after `expect diverge`")?.text.into()),
-            other => {
+            _ => {
                 return Err(l.err(
                     what.col,
                     format!(
-                        "expected `agree` or `diverge SIGNATURE` after `expect`, got {other:?}"
+                        "expected `agree` or `diverge SIGNATURE` after `expect`, got {:?}",
+                        what.shown()
                     ),
                 ))
             }
@@ -542,7 +606,7 @@ impl Parser {
                 name.col,
                 format!(
                     "expected {want}, got {:?} (hierarchies are declared in order h1, h2, h3)",
-                    name.text
+                    name.shown()
                 ),
             ));
         }
@@ -590,7 +654,7 @@ impl Parser {
                 t.col,
                 format!(
                     "unexpected {:?} (expected `notify` or the end of the line)",
-                    t.text
+                    t.shown()
                 ),
             ));
         }
@@ -604,7 +668,8 @@ impl Parser {
             return Err(l.err(
                 first.col,
                 format!(
-                    "unknown operation {word:?} (expected one of {})",
+                    "unknown operation {:?} (expected one of {})",
+                    first.shown(),
                     names(&OpKind::ALL, OpKind::name)
                 ),
             ));
@@ -613,6 +678,12 @@ impl Parser {
             return Err(l.err(
                 first.col,
                 "operation before any hierarchy line (declare at least `hierarchy h1 -` first)",
+            ));
+        }
+        if self.ops.len() == MAX_OPS {
+            return Err(l.err(
+                first.col,
+                format!("more than {MAX_OPS} operations (the most a case may have)"),
             ));
         }
         let mut a = Args::new(l);
@@ -708,6 +779,14 @@ impl Parser {
             .filter(|t| !t.text.starts_with("fail-") && !t.text.starts_with("exit-after="))
         {
             a.take(what)?;
+            if targets.len() == MAX_TARGETS {
+                return Err(l.err(
+                    t.col,
+                    format!(
+                        "more than {MAX_TARGETS} targets (the most one migrate-multi may name)"
+                    ),
+                ));
+            }
             let (process, p) = t.after("p:").map_or((false, t), |p| (true, p));
             targets.push(Target {
                 pid: pid(l, p, what)?,
@@ -740,7 +819,7 @@ impl Parser {
                 format!(
                     "expected a hierarchy (one of {}), got {:?}",
                     expected(),
-                    t.text
+                    t.shown()
                 ),
             ));
         };
@@ -749,7 +828,7 @@ impl Parser {
                 t.col,
                 format!(
                     "unknown hierarchy {} (expected one of {}: h0 is the default hierarchy, the others are declared by hierarchy lines)",
-                    t.text,
+                    t.shown(),
                     expected()
                 ),
             ));
@@ -764,7 +843,7 @@ impl Parser {
                 t.col,
                 format!(
                     "expected a cgroup path hN:/PATH (e.g. h1:/a/b), got {:?}",
-                    t.text
+                    t.shown()
                 ),
             ));
         };
@@ -775,7 +854,7 @@ impl Parser {
                 rest.col,
                 format!(
                     "expected / after h{hier}: (paths are absolute, e.g. h{hier}:/ or h{hier}:/a/b), got {:?}",
-                    rest.text
+                    rest.shown()
                 ),
             ));
         };
@@ -789,14 +868,14 @@ impl Parser {
                     c.col,
                     format!(
                         "bad path component {:?} in {:?} (expected [A-Za-z0-9_.-]+ between single slashes, no trailing slash)",
-                        c.text, t.text
+                        c.shown(), t.shown()
                     ),
                 ));
             }
             if parts.len() == MAX_DEPTH {
                 return Err(l.err(
                     c.col,
-                    format!("path {:?} is deeper than {MAX_DEPTH} levels", t.text),
+                    format!("path {:?} is deeper than {MAX_DEPTH} levels", t.shown()),
                 ));
             }
             parts.push(c.text.to_string());
@@ -851,7 +930,9 @@ fn locate(e: &CaseError, hier_lines: &[usize], op_pos: &[(usize, usize)]) -> Par
         | CaseError::PathName { index, .. }
         | CaseError::NoCanAttach { index, .. }
         | CaseError::FaultIndex { index }
-        | CaseError::NoTargets { index } => Some(*index),
+        | CaseError::NoTargets { index }
+        | CaseError::TooManyTargets { index } => Some(*index),
+        CaseError::TooManyOps(_) => Some(MAX_OPS),
     };
     let (line, column) = match index {
         Some(i) => op_pos.get(i).copied().unwrap_or((1, 1)),
@@ -876,14 +957,69 @@ fn locate(e: &CaseError, hier_lines: &[usize], op_pos: &[(usize, usize)]) -> Par
 /// of the offending word and what was expected there. A leading byte order mark, CRLF line
 /// endings and tabs are accepted.
 pub fn parse(text: &str) -> Result<CaseFile, ParseError> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(ParseError {
+            line: 1,
+            column: 1,
+            message: too_big(text.len()),
+        });
+    }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser::new();
     let mut last_line = 0;
     for (i, raw) in text.lines().enumerate() {
         last_line = i + 1;
+        if raw.len() > MAX_LINE_BYTES {
+            return Err(ParseError {
+                line: last_line,
+                column: 1,
+                message: format!(
+                    "the line is {} bytes long, more than the {MAX_LINE_BYTES} a case file allows",
+                    raw.len()
+                ),
+            });
+        }
         parser.line(&tokenize(last_line, raw))?;
     }
     parser.finish(last_line)
+}
+
+/// The message for a file over [`MAX_FILE_BYTES`].
+pub fn too_big(len: usize) -> String {
+    format!("the file is {len} bytes, more than the {MAX_FILE_BYTES} (1 MiB) a case file may be")
+}
+
+/// Parses a case file given as bytes: [`parse`], with invalid UTF-8 refused at its line and
+/// column, the message naming its byte offset in the file and in the line.
+pub fn parse_bytes(bytes: &[u8]) -> Result<CaseFile, ParseError> {
+    let e = match std::str::from_utf8(bytes) {
+        Ok(text) => return parse(text),
+        Err(e) => e,
+    };
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(ParseError {
+            line: 1,
+            column: 1,
+            message: too_big(bytes.len()),
+        });
+    }
+    let at = e.valid_up_to();
+    let before = &bytes[..at];
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+    let prefix = std::str::from_utf8(&before[start..]).unwrap_or("");
+    let prefix = prefix.strip_prefix('\u{feff}').unwrap_or(prefix);
+    Err(ParseError {
+        line,
+        column: prefix.chars().count() + 1,
+        message: format!(
+            "invalid UTF-8 at byte offset {at} of the file (byte {} of the line): a case file is UTF-8 text",
+            at - start + 1
+        ),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -308,7 +308,11 @@ pub fn generate_with(u: &mut Unstructured, max_ops: usize, opts: GenOptions) -> 
                     to = sh.pick_path(u, h);
                 }
                 if to == from && sh.paths[h].len() == 1 {
-                    // Nothing else to transfer to yet: make somewhere.
+                    // Nothing else to transfer to yet: make somewhere, if there is room for
+                    // two more operations (a case never exceeds `max_ops`).
+                    if ops.len() + 2 > max_ops {
+                        continue;
+                    }
                     let path = CgPath::root(h as u8 + 1).child("t");
                     sh.paths[h].push(path.clone());
                     ops.push(CaseOp {
@@ -357,4 +361,27 @@ pub fn seeded_bytes(seed: u64, len: usize, out: &mut Vec<u8>) {
         out.extend_from_slice(&z.to_le_bytes());
     }
     out.truncate(len);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A case never has more than `max_ops` operations, even when the last one is a transfer
+    /// that needs a cgroup made for it first (it used to push both, one past the limit).
+    #[test]
+    fn a_case_never_exceeds_max_ops() {
+        let mut bytes = Vec::new();
+        for max_ops in 1..=6 {
+            for seed in 0..3000 {
+                seeded_bytes(seed, 256, &mut bytes);
+                let case = from_bytes(&bytes, max_ops);
+                assert!(
+                    case.ops.len() <= max_ops,
+                    "seed {seed}: {} operations for max_ops {max_ops}",
+                    case.ops.len()
+                );
+            }
+        }
+    }
 }

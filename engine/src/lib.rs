@@ -10,6 +10,7 @@ pub mod exec;
 pub mod findings;
 pub mod format;
 pub mod gen;
+pub mod input;
 pub mod models;
 pub mod observe;
 pub mod oracle;

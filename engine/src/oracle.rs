@@ -338,6 +338,31 @@ pub fn run_pair(case: &Case, pair: Pair, trace: bool) -> Report {
     run_designs(case, pair.0, opts)
 }
 
+/// [`run`] with the trace, handing each operation's trace to `each` as soon as that operation
+/// has run instead of keeping them all (the report's `trace` is left empty): what
+/// `cgdiff run` prints from, so that its memory does not grow with the case.
+#[allow(clippy::needless_update)]
+pub fn run_streaming(case: &Case, pair: Pair, each: &mut dyn FnMut(OpTrace)) -> Report {
+    let opts = RunOptions {
+        trace: true,
+        detail: true,
+        ..RunOptions::default()
+    };
+    let mut s = Session::new(&case.setup, pair.0, opts);
+    let mut verdict = Verdict::Agree;
+    for cop in &case.ops {
+        let d = s.step(cop);
+        for t in s.traces.drain(..) {
+            each(t);
+        }
+        if let Some(d) = d {
+            verdict = Verdict::Diverge(Box::new(d));
+            break;
+        }
+    }
+    s.into_report(verdict)
+}
+
 /// [`check`] with planted bug `bug` switched on in the model it belongs to.
 #[cfg(any(test, feature = "planted-bugs"))]
 pub fn check_with_bug(case: &Case, bug: crate::planted::Bug) -> Report {
@@ -493,12 +518,25 @@ impl Clone for Session<'_> {
     }
 }
 
+/// Steps of one model on one operation rendered at most; the rest are counted in a last line.
+/// A transfer of thousands of tasks takes tens of thousands of steps: rendering them all made
+/// `cgdiff run` print a gigabyte for a 58 KB case.
+pub const MAX_RENDERED_STEPS: usize = 1000;
+
 fn render(w: &World) -> Vec<String> {
-    w.trace
-        .steps
+    let steps = &w.trace.steps;
+    let mut out: Vec<String> = steps
         .iter()
+        .take(MAX_RENDERED_STEPS)
         .map(|s| render_step(w, s))
-        .collect::<Vec<_>>()
+        .collect();
+    if steps.len() > MAX_RENDERED_STEPS {
+        out.push(format!(
+            "… {} more steps not shown (at most {MAX_RENDERED_STEPS} per operation)",
+            steps.len() - MAX_RENDERED_STEPS
+        ));
+    }
+    out
 }
 
 /// A step with cgroup numbers replaced by paths.

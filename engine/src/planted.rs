@@ -67,10 +67,98 @@ pub enum Bug {
     LegacyCollectGetsTwice,
     /// Legacy step 1 calls the controllers' `can_attach` in reverse id order.
     LegacyCanAttachReversed,
+
+    // ----- the deep tier: each needs a shape to come together before its line runs -----
+    /// `cgroup_migrate_prepare_dst`'s error path puts only the destination it gathered last
+    /// (`put_css_set(list_first_entry(&csets))` for `cgroup_migrate_finish(&csets)`).
+    ///
+    /// Shape: an allocation fault on the *k*-th destination of one migration with k ≥ 3
+    /// (two destinations gathered before the one that fails): a thread group (or a transfer)
+    /// whose sources map to three different destination css_sets, so sources that differ
+    /// outside the destination's hierarchy (two mounted hierarchies at least).
+    PrepareDstErrorReleasesNewestOnly,
+    /// Four-stage multi-target migrate skips preloading a process target whose leader is no
+    /// longer linked (`list_empty(&leader->cg_list)` taken for "the process is gone"), though
+    /// its threads live on: they are then skipped as "not preloaded" and stay where they are.
+    ///
+    /// Shape: a zombie leader (exit finished while a thread lives) named as a process target of
+    /// a `migrate-multi`, with a live thread on a css_set no other target preloads.
+    MultiSkipsUnlinkedLeader,
+    /// Four-stage `cgroup_transfer_tasks` skips source css_sets without tasks when it preloads
+    /// (`if (list_empty(&cset->tasks)) continue;`). At rest the only linked css_set without
+    /// tasks is `init_css_set` once pid 1 has left it, so the mistake only shows on a transfer
+    /// from a hierarchy's root when `init_css_set` is empty: its destination is never looked
+    /// up, which changes what the allocation fault hits (or whether anything is allocated).
+    ///
+    /// Shape: pid 1 (and every other task of `init_css_set`) moved out of a root, then a
+    /// transfer from that root, with an allocation fault.
+    TransferSkipsEmptySrc,
+    /// `out_cancel_attach` stops after the first `cancel_attach` it calls (a `break` that
+    /// belongs to the "is this the failing controller" test, placed after the call): the
+    /// controllers after it that reserved something keep it (four-stage world; the line is in
+    /// the shared controller code).
+    ///
+    /// Shape: a can_attach failure of the last controller after the others reserved: cpuset
+    /// and memory (the two controllers with a `cancel_attach`) bound to one hierarchy with
+    /// blkio (the only `can_attach` after both), and blkio's `can_attach` failing.
+    CancelStopsAfterFirst,
+    /// `cgroup_attach_task_all` keeps going after a hierarchy fails and returns the last result
+    /// (four-stage world; the loop is shared code).
+    ///
+    /// Shape: `attach-task-all` over two mounted hierarchies at least, the task in another
+    /// cgroup than `from` in two of them, and a fault failing the attach in one that is not
+    /// the last.
+    AttachTaskAllContinuesAfterError,
+    /// `cgroup_rmdir` also checks the removed cgroup itself for release, not only its parent
+    /// (four-stage world; rmdir is shared code). Only a cgroup marked releasable (a task
+    /// migrated out of it, or exited from it) is then queued.
+    ///
+    /// Shape: notify_on_release, a task migrated into a cgroup and out again (or exited
+    /// there), then an rmdir of that cgroup.
+    RmdirChecksRemovedCgroup,
+    /// Four-stage `cgroup_migrate` looks the destination up once, from the first task it
+    /// collects, and queues that one on `tset.dst_csets` for every task: the attach callbacks
+    /// then miss the tasks moving to other destinations.
+    ///
+    /// Shape: a thread group whose threads sit in css_sets that differ outside the destination's
+    /// hierarchy (two mounted hierarchies at least), moved with `cgroup.procs`, with a
+    /// controller that has an `attach` callback bound where it moves.
+    MigrateQueuesFirstDstOnly,
+    /// Legacy step 2's `-ENOMEM` jumps past `list_splice_init(&tset.dst_csets,
+    /// &tset.src_csets)`: the destinations gathered before the failing one keep their
+    /// references and stay on the list.
+    ///
+    /// Shape: an allocation fault on the *k*-th destination (k ≥ 2) of one legacy attach: two
+    /// source css_sets with different destinations (they differ outside the destination's
+    /// hierarchy), the second one's allocation failing.
+    LegacyEnomemSkipsDstSplice,
+}
+
+/// The two tiers of planted bugs: `Shallow` ones show one or two operations after any case
+/// that reaches their line; `Deep` ones need a particular shape to come together first.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, Serialize)]
+pub enum Tier {
+    Shallow,
+    Deep,
+}
+
+impl Tier {
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Shallow => "shallow",
+            Tier::Deep => "deep",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Tier> {
+        [Tier::Shallow, Tier::Deep]
+            .into_iter()
+            .find(|t| t.name() == s)
+    }
 }
 
 impl Bug {
-    pub const ALL: [Bug; 16] = [
+    pub const ALL: [Bug; 24] = [
         Bug::FinishForgetsPut,
         Bug::FinishKeepsSrcCgrp,
         Bug::FinishPutsAsTaskExit,
@@ -87,6 +175,14 @@ impl Bug {
         Bug::LegacyReleaseKeepsSrcCgrp,
         Bug::LegacyCollectGetsTwice,
         Bug::LegacyCanAttachReversed,
+        Bug::PrepareDstErrorReleasesNewestOnly,
+        Bug::MultiSkipsUnlinkedLeader,
+        Bug::TransferSkipsEmptySrc,
+        Bug::CancelStopsAfterFirst,
+        Bug::AttachTaskAllContinuesAfterError,
+        Bug::RmdirChecksRemovedCgroup,
+        Bug::MigrateQueuesFirstDstOnly,
+        Bug::LegacyEnomemSkipsDstSplice,
     ];
 
     pub fn name(self) -> &'static str {
@@ -107,7 +203,29 @@ impl Bug {
             Bug::LegacyReleaseKeepsSrcCgrp => "legacy-release-keeps-src-cgrp",
             Bug::LegacyCollectGetsTwice => "legacy-collect-gets-twice",
             Bug::LegacyCanAttachReversed => "legacy-can-attach-reversed",
+            Bug::PrepareDstErrorReleasesNewestOnly => "prepare-dst-error-releases-newest-only",
+            Bug::MultiSkipsUnlinkedLeader => "multi-skips-unlinked-leader",
+            Bug::TransferSkipsEmptySrc => "transfer-skips-empty-src",
+            Bug::CancelStopsAfterFirst => "cancel-stops-after-first",
+            Bug::AttachTaskAllContinuesAfterError => "attach-task-all-continues-after-error",
+            Bug::RmdirChecksRemovedCgroup => "rmdir-checks-removed-cgroup",
+            Bug::MigrateQueuesFirstDstOnly => "migrate-queues-first-dst-only",
+            Bug::LegacyEnomemSkipsDstSplice => "legacy-enomem-skips-dst-splice",
         }
+    }
+
+    /// Which tier the bug belongs to.
+    pub fn tier(self) -> Tier {
+        if (self as usize) < Bug::PrepareDstErrorReleasesNewestOnly as usize {
+            Tier::Shallow
+        } else {
+            Tier::Deep
+        }
+    }
+
+    /// The bugs of one tier, in [`Bug::ALL`] order.
+    pub fn of_tier(tier: Tier) -> impl Iterator<Item = Bug> {
+        Bug::ALL.into_iter().filter(move |b| b.tier() == tier)
     }
 
     pub fn from_name(s: &str) -> Option<Bug> {
@@ -120,10 +238,38 @@ impl Bug {
         match self {
             Bug::LegacyReleaseKeepsSrcCgrp
             | Bug::LegacyCollectGetsTwice
-            | Bug::LegacyCanAttachReversed => "legacy",
+            | Bug::LegacyCanAttachReversed
+            | Bug::LegacyEnomemSkipsDstSplice => "legacy",
             _ => "four-stage",
         }
     }
+}
+
+/// What "a case shows the bug" means everywhere (`cgdiff bench power`'s finders, the
+/// `differential` fuzz target's planted mode): its verdict with the bug planted (`planted`: the
+/// first divergence, if any) differs from its verdict on the unmutated models (`clean`). A verdict is "agree" or "first
+/// divergence at operation *i* with signature *s*"; two differ when one agrees and the other
+/// does not, or *i* or *s* differ. `Some(n)`: the first `n` operations are enough to show it.
+pub fn verdict_changed(
+    clean: Option<&crate::oracle::Divergence>,
+    planted: Option<&crate::oracle::Divergence>,
+) -> Option<usize> {
+    let (a, b) = (clean, planted);
+    let same = match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.op_index == b.op_index && a.signature == b.signature,
+        _ => false,
+    };
+    if same {
+        return None;
+    }
+    Some(
+        a.into_iter()
+            .chain(b)
+            .map(|d| d.op_index + 1)
+            .max()
+            .unwrap_or(0),
+    )
 }
 
 impl std::fmt::Display for Bug {
@@ -234,6 +380,106 @@ mod tests {
                 "cgdiff-case v1\nhierarchy h1 cpuset,cpu\nmkdir h1:/a\nfork 1 2\n\
                  migrate-task 2 h1:/a\n"
             }
+            // The deep tier: each case brings its bug's shape together; `plain_case_for`
+            // is the same case with one part of the shape missing.
+            //
+            // Threads 2, 3, 4 on three sets differing in h2: three new destinations of 1 + 3
+            // allocations each; the third's first allocation (the 9th) fails.
+            Bug::PrepareDstErrorReleasesNewestOnly => {
+                "cgdiff-case v1\nhierarchy h1 -\nhierarchy h2 -\nmkdir h1:/a\nmkdir h2:/x\n\
+                 mkdir h2:/y\nfork 1 2\nthread 2 3\nthread 2 4\nmigrate-task 3 h2:/x\n\
+                 migrate-task 4 h2:/y\nmigrate-process 2 h1:/a fail-alloc=9\n"
+            }
+            // Leader 2 is a zombie; its thread 3 lives on h1:/b; 4 is another process.
+            Bug::MultiSkipsUnlinkedLeader => {
+                "cgdiff-case v1\nhierarchy h1 -\nmkdir h1:/a\nmkdir h1:/b\nfork 1 2\n\
+                 thread 2 3\nfork 1 4\nmigrate-task 3 h1:/b\nexit-begin 2\nexit-finish 2\n\
+                 migrate-multi h1:/a 4 p:3\n"
+            }
+            // pid 1 has left h1:/ so init_css_set is empty; transfer from the root.
+            Bug::TransferSkipsEmptySrc => {
+                "cgdiff-case v1\nhierarchy h1 -\nmkdir h1:/a\nmkdir h1:/b\n\
+                 migrate-task 1 h1:/a\ntransfer-tasks h1:/ h1:/b fail-alloc=1\n"
+            }
+            // cpuset and memory reserve, blkio fails: memory is never cancelled.
+            Bug::CancelStopsAfterFirst => {
+                "cgdiff-case v1\nhierarchy h1 cpuset,memory,blkio\nmkdir h1:/a\nfork 1 2\n\
+                 migrate-task 2 h1:/a fail-can-attach=blkio:1:EINVAL\n"
+            }
+            // pid 1 joins 2's cgroups in h1 (fails: first allocation) and h2.
+            Bug::AttachTaskAllContinuesAfterError => {
+                "cgdiff-case v1\nhierarchy h1 -\nhierarchy h2 -\nmkdir h1:/a\nmkdir h2:/x\n\
+                 fork 1 2\nmigrate-task 2 h1:/a\nmigrate-task 2 h2:/x\n\
+                 attach-task-all 2 1 fail-alloc=1\n"
+            }
+            // 2 passes through h1:/a (marking it releasable), then h1:/a is removed.
+            Bug::RmdirChecksRemovedCgroup => {
+                "cgdiff-case v1\nhierarchy h1 - notify\nmkdir h1:/a\nfork 1 2\n\
+                 migrate-task 2 h1:/a\nmigrate-task 2 h1:/\nrmdir h1:/a\n"
+            }
+            // Threads 2 and 3 differ in h2; the process moves in h1, where cpu attaches.
+            Bug::MigrateQueuesFirstDstOnly => {
+                "cgdiff-case v1\nhierarchy h1 cpu\nhierarchy h2 -\nmkdir h1:/a\nmkdir h2:/x\n\
+                 fork 1 2\nthread 2 3\nmigrate-task 3 h2:/x\nmigrate-process 2 h1:/a\n"
+            }
+            // Two sources differing in h2: two new destinations of 1 + 3 allocations; the
+            // second's first allocation (the 5th) fails.
+            Bug::LegacyEnomemSkipsDstSplice => {
+                "cgdiff-case v1\nhierarchy h1 -\nhierarchy h2 -\nmkdir h1:/a\nmkdir h2:/x\n\
+                 fork 1 2\nthread 2 3\nmigrate-task 3 h2:/x\n\
+                 migrate-process 2 h1:/a fail-alloc=5\n"
+            }
+        }
+    }
+
+    /// For a deep bug: its case with one part of the shape taken away. The switch must leave
+    /// its verdict alone: the bug needs the whole shape, not just its line.
+    fn plain_case_for(bug: Bug) -> &'static str {
+        match bug {
+            // Only two sources: the failing destination is the second.
+            Bug::PrepareDstErrorReleasesNewestOnly => {
+                "cgdiff-case v1\nhierarchy h1 -\nhierarchy h2 -\nmkdir h1:/a\nmkdir h2:/x\n\
+                 fork 1 2\nthread 2 3\nmigrate-task 3 h2:/x\n\
+                 migrate-process 2 h1:/a fail-alloc=5\n"
+            }
+            // The leader is exiting but still linked.
+            Bug::MultiSkipsUnlinkedLeader => {
+                "cgdiff-case v1\nhierarchy h1 -\nmkdir h1:/a\nmkdir h1:/b\nfork 1 2\n\
+                 thread 2 3\nfork 1 4\nmigrate-task 3 h1:/b\nexit-begin 2\n\
+                 migrate-multi h1:/a 4 p:3\n"
+            }
+            // pid 1 is still on init_css_set.
+            Bug::TransferSkipsEmptySrc => {
+                "cgdiff-case v1\nhierarchy h1 -\nmkdir h1:/a\nmkdir h1:/b\n\
+                 transfer-tasks h1:/ h1:/b fail-alloc=1\n"
+            }
+            // memory fails: only cpuset reserved before it.
+            Bug::CancelStopsAfterFirst => {
+                "cgdiff-case v1\nhierarchy h1 cpuset,memory,blkio\nmkdir h1:/a\nfork 1 2\n\
+                 migrate-task 2 h1:/a fail-can-attach=memory:1:EINVAL\n"
+            }
+            // One mounted hierarchy: nothing after the failing one.
+            Bug::AttachTaskAllContinuesAfterError => {
+                "cgdiff-case v1\nhierarchy h1 -\nmkdir h1:/a\nfork 1 2\n\
+                 migrate-task 2 h1:/a\nattach-task-all 2 1 fail-alloc=1\n"
+            }
+            // h1:/a never held a task: not releasable.
+            Bug::RmdirChecksRemovedCgroup => {
+                "cgdiff-case v1\nhierarchy h1 - notify\nmkdir h1:/a\nfork 1 2\n\
+                 rmdir h1:/a\n"
+            }
+            // Both threads on one css_set: one destination.
+            Bug::MigrateQueuesFirstDstOnly => {
+                "cgdiff-case v1\nhierarchy h1 cpu\nhierarchy h2 -\nmkdir h1:/a\nmkdir h2:/x\n\
+                 fork 1 2\nthread 2 3\nmigrate-process 2 h1:/a\n"
+            }
+            // The first destination's allocation fails: nothing gathered before it.
+            Bug::LegacyEnomemSkipsDstSplice => {
+                "cgdiff-case v1\nhierarchy h1 -\nhierarchy h2 -\nmkdir h1:/a\nmkdir h2:/x\n\
+                 fork 1 2\nthread 2 3\nmigrate-task 3 h2:/x\n\
+                 migrate-process 2 h1:/a fail-alloc=1\n"
+            }
+            _ => unreachable!("{bug} is not a deep bug"),
         }
     }
 
@@ -244,6 +490,19 @@ mod tests {
             assert_ne!(
                 clean, planted,
                 "{bug}: the switch changes nothing on its case"
+            );
+        }
+    }
+
+    #[test]
+    fn deep_bugs_need_their_whole_shape() {
+        let deep: Vec<Bug> = Bug::of_tier(Tier::Deep).collect();
+        assert!(deep.len() >= 8, "the deep tier has {} bugs", deep.len());
+        for bug in deep {
+            let (clean, planted) = verdicts(plain_case_for(bug), bug);
+            assert_eq!(
+                clean, planted,
+                "{bug}: the switch changes the verdict without the shape"
             );
         }
     }

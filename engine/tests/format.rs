@@ -4,7 +4,8 @@ use cgdiff_engine::format::{parse, print, print_file, CaseFile, Expect, ParseErr
 use cgdiff_engine::models::Pair;
 use cgdiff_engine::{
     gen, CanAttachFault, Case, CaseOp, CgPath, Controller, Errno, ExitAt, FaultPlan,
-    HierarchySetup, Op, OpKind, Pid, Setup, StagePoint, Target, MAX_DEPTH, MAX_MOUNTED, MAX_PID,
+    HierarchySetup, Op, OpKind, Pid, Setup, StagePoint, Target, MAX_DEPTH, MAX_FAULT_INDEX,
+    MAX_MOUNTED, MAX_OPS, MAX_PID, MAX_TARGETS,
 };
 use std::collections::HashSet;
 
@@ -156,8 +157,8 @@ fn every_op_case() -> Case {
                     from: path(1, &["a"]),
                     to: path(1, &[]),
                 },
-                Some(u32::MAX),
-                Some((Blkio, u32::MAX, Errno::EAGAIN)),
+                Some(MAX_FAULT_INDEX),
+                Some((Blkio, MAX_FAULT_INDEX, Errno::EAGAIN)),
             ),
             faulty(
                 Op::AttachTaskAll { from: 1, pid: 4096 },
@@ -195,7 +196,7 @@ add-controller cpu h0
 migrate-task 2 h1:/a fail-alloc=2 fail-can-attach=cpuset:1:EINVAL
 migrate-process 3 h0:/ fail-alloc=1
 migrate-multi h2:/ 2 p:3 4096 fail-can-attach=memory:3:ENOSPC
-transfer-tasks h1:/a h1:/ fail-alloc=4294967295 fail-can-attach=blkio:4294967295:EAGAIN
+transfer-tasks h1:/a h1:/ fail-alloc=65535 fail-can-attach=blkio:65535:EAGAIN
 attach-task-all 1 4096 fail-can-attach=cpu:2:EBUSY
 exit-begin 3
 exit-finish 3
@@ -651,6 +652,68 @@ fn error_controllers() {
     );
 }
 
+/// Every bound of the format is refused past it, naming the limit; a long bad word is quoted
+/// cut short.
+#[test]
+fn error_past_each_bound() {
+    assert_err(
+        &format!("{H}migrate-task 1 h1:/ fail-alloc=65536\n"),
+        3,
+        21,
+        "allocation index 65536 is past the largest fault index 65535",
+    );
+    assert_err(
+        &format!("{H}migrate-task 1 h1:/ fail-can-attach=cpu:4294967295:EINVAL\n"),
+        3,
+        21,
+        "call index 4294967295 is past the largest fault index 65535",
+    );
+    assert_err(
+        &format!("{H}fork 1 4097\n"),
+        3,
+        8,
+        "pid 4097 is out of range (expected 1..=4096)",
+    );
+    let targets: String = (0..=MAX_TARGETS)
+        .map(|i| format!(" {}", 1 + i % 9))
+        .collect();
+    let (line, _, m) = err(&format!("{H}migrate-multi h1:/{targets}\n"));
+    assert_eq!(line, 3);
+    assert!(m.contains("more than 256 targets"), "{m}");
+    let ops = "fork 1 2\n".to_string() + &"exit-begin 2\n".repeat(MAX_OPS);
+    let (line, col, m) = err(&format!("{H}{ops}"));
+    assert_eq!((line, col), (3 + MAX_OPS, 1));
+    assert!(m.contains("more than 10000 operations"), "{m}");
+    let long = format!("{H}fork 1 2{}\n", " ".repeat(5000));
+    assert_err(
+        &long,
+        3,
+        1,
+        "the line is 5008 bytes long, more than the 4096",
+    );
+    let (line, _, m) = err(&"# padding\n".repeat(120_000));
+    assert_eq!(line, 1);
+    assert!(m.contains("more than the 1048576 (1 MiB)"), "{m}");
+    // A 4,000-digit pid is quoted by its start and its length.
+    let digits = "7".repeat(4000);
+    let (_, _, m) = err(&format!("{H}fork 1 {digits}\n"));
+    assert!(m.len() < 200, "{m}");
+    assert!(m.contains("(4000 bytes)"), "{m}");
+    let (_, _, m) = err(&format!("{H}{}\n", "x".repeat(4000)));
+    assert!(m.len() < 400 && m.contains("(4000 bytes)"), "{m}");
+}
+
+#[test]
+fn invalid_utf8_is_reported_at_its_line_with_its_byte_offset() {
+    let bytes = b"cgdiff-case v1\nhierarchy h1 -\n# caf\xc3\xa9\nfork 1 \xff2\n";
+    let e = cgdiff_engine::format::parse_bytes(bytes).unwrap_err();
+    assert_eq!((e.line, e.column), (4, 8), "{e}");
+    assert_eq!(
+        e.message,
+        "invalid UTF-8 at byte offset 45 of the file (byte 8 of the line): a case file is UTF-8 text"
+    );
+}
+
 #[test]
 fn error_bad_fault_token() {
     // migrate-task 2 h1:/ occupies columns 1..=19; the first fault token starts at 21.
@@ -666,7 +729,7 @@ fn error_bad_fault_token() {
         &format!("{H}migrate-task 2 h1:/ fail-alloc=0\n"),
         3,
         21,
-        "expected an allocation index after fail-alloc= (a number 1..=4294967295), got \"0\"",
+        "expected an allocation index after fail-alloc= (a number 1..=65535), got \"0\"",
     );
     assert_err(
         &format!("{H}migrate-task 2 h1:/ fail-alloc=\n"),
@@ -889,7 +952,7 @@ fn random_faults(r: &mut Rng) -> FaultPlan {
         if r.chance(90) {
             1 + r.below(8) as u32
         } else {
-            1 + (r.next() % u64::from(u32::MAX)) as u32
+            1 + (r.next() % u64::from(MAX_FAULT_INDEX)) as u32
         }
     };
     let able: Vec<Controller> = Controller::ALL

@@ -1,13 +1,12 @@
 //! Replays the inputs kept from cargo fuzz runs (`engine/tests/fuzz-inputs/`): crash artifacts
 //! and corpus entries that matter. Each `NAME.bin` is decoded exactly as the `differential` fuzz
-//! target decodes its input (`Case::arbitrary` over `arbitrary::Unstructured`, or a case file
-//! when it starts with the case header) and run through the oracle: it must not panic, must
-//! decode to a valid case, and, when `NAME.expect` exists, must give the verdict it names:
-//! `agree`, or the exact divergence signature.
+//! target decodes its input (`cgdiff_engine::input`: a case file when it starts with the case
+//! header, else `Case::arbitrary` over `arbitrary::Unstructured`) and run through the oracle: it
+//! must not panic, must decode to a valid case, and, when `NAME.expect` exists, must give the
+//! verdict it names: `agree`, or the exact divergence signature.
 //! See docs/fuzzing.md ("Keep an input as a regression test").
 
-use arbitrary::{Arbitrary, Unstructured};
-use cgdiff_engine::{format, oracle, Case};
+use cgdiff_engine::{format, input, oracle, Case};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -15,19 +14,13 @@ fn inputs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-inputs")
 }
 
-/// What the `differential` target does with its input (`cgdiff_fuzz::decode`), minus the store.
-fn decode(bytes: &[u8]) -> Case {
-    let text = std::str::from_utf8(bytes).ok();
-    let is_case_file = text.is_some_and(|t| {
-        t.lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty() && !l.starts_with('#'))
-            .is_some_and(|l| l.starts_with("cgdiff-case"))
-    });
-    match text {
-        Some(t) if is_case_file => format::parse(t).expect("a kept case file parses").case,
-        _ => Case::arbitrary(&mut Unstructured::new(bytes)).expect("the case decoder is total"),
-    }
+/// What the `differential` target does with its input (`cgdiff_fuzz::decode`), minus the
+/// store: the one rule of `cgdiff_engine::input`, with the file's name.
+fn decode(path: &Path, bytes: &[u8]) -> Case {
+    input::decode(Some(&path.to_string_lossy()), bytes)
+        .unwrap_or_else(|e| panic!("{}: a kept case file does not parse: {e}", path.display()))
+        .case()
+        .clone()
 }
 
 fn verdict_text(case: &Case) -> String {
@@ -59,12 +52,12 @@ fn every_kept_fuzz_input_replays_with_its_expected_verdict() {
     let mut checked = 0;
     for bin in &bins {
         let bytes = fs::read(bin).expect("readable input");
-        let case = decode(&bytes);
+        let case = decode(bin, &bytes);
         case.validate()
             .unwrap_or_else(|e| panic!("{}: decoded to an invalid case: {e}", bin.display()));
         let got = verdict_text(&case);
         // Same bytes, same case, same verdict: the oracle is deterministic.
-        assert_eq!(decode(&bytes), case, "{}", bin.display());
+        assert_eq!(decode(bin, &bytes), case, "{}", bin.display());
         assert_eq!(verdict_text(&case), got, "{}", bin.display());
         let expect = bin.with_extension("expect");
         if !expect.exists() {

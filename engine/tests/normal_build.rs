@@ -1,4 +1,5 @@
-//! The normal build is the normal models: no planted bug can be switched on.
+//! The normal build is the normal models: no planted bug can be switched on unless the
+//! `planted-bugs` feature asks for it.
 //!
 //! Integration tests link the engine library as every other crate does — without `cfg(test)`,
 //! so without the planted-bug switch unless the `planted-bugs` feature is on. The planted bugs
@@ -6,10 +7,13 @@
 //! compiles the switch in; `tests/regressions.rs` checks, in this normal build, that the
 //! stored verdicts are unchanged.
 
-#[cfg(not(feature = "planted-bugs"))]
+/// Compiled in every build (it used to exist only where its assertion had to hold): the switch
+/// is there exactly when the feature is on, so a build that compiled it in regardless fails.
 #[test]
-fn the_normal_engine_has_no_planted_bug_switch() {
-    // `World` has no `planted` field and `World::bug` is a `const fn` returning false. Checked
-    // at compile time: a normal build with the switch would not even build this test.
-    const { assert!(!cgdiff_engine::planted::COMPILED) };
+fn the_planted_bug_switch_is_compiled_exactly_with_the_feature() {
+    assert_eq!(
+        cgdiff_engine::planted::COMPILED,
+        cfg!(feature = "planted-bugs"),
+        "planted::COMPILED does not follow the planted-bugs feature"
+    );
 }

@@ -5,31 +5,28 @@
 pub mod hints;
 pub mod sink;
 
-use arbitrary::Unstructured;
-use cgdiff_engine::gen::{generate_with, GenOptions, DEFAULT_MAX_OPS};
+use cgdiff_engine::gen::{from_bytes_with, GenOptions, DEFAULT_MAX_OPS};
+use cgdiff_engine::input::{self, Kind};
 use cgdiff_engine::models::Pair;
-use cgdiff_engine::{format, Case, Divergence};
+use cgdiff_engine::{Case, Divergence};
 use std::sync::OnceLock;
 
-/// Reads an input of the `differential` target the way `cgdiff import` reads a file: a case
-/// file when its first line that is neither blank nor a `#` comment starts with `cgdiff-case`
-/// (what `cgdiff corpus seed` and `cgdiff export --as fuzz-input` write for cases stored
-/// without bytes), else raw bytes through `Arbitrary` (total: every byte string is a case).
-/// `None` for text that looks like a case file but does not parse.
+/// Reads an input of the `differential` target the way `cgdiff import` reads a file, by the
+/// one rule of `cgdiff_engine::input` (a file has no name here): a case file when its first
+/// line that is neither blank nor a `#` comment starts with `cgdiff-case`, after an optional
+/// byte order mark (what `cgdiff corpus seed` and `cgdiff export --as fuzz-input` write for
+/// cases stored without bytes), else raw bytes through `Arbitrary` (total: every byte string
+/// is a case). `None` for a case file that does not parse.
 pub fn decode(data: &[u8]) -> Option<Case> {
-    let text = std::str::from_utf8(data).ok();
-    let is_case_file = text.is_some_and(|t| {
-        t.lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty() && !l.starts_with('#'))
-            .is_some_and(|l| l.starts_with("cgdiff-case"))
-    });
-    match text {
-        Some(t) if is_case_file => format::parse(t).ok().map(|f| f.case),
-        // `Case::arbitrary` for the default pair; with exits between stages when both designs
-        // of `CGDIFF_DESIGNS` have them (the campaign's generator, `GenOptions::for_pair`).
-        _ => Some(generate_with(
-            &mut Unstructured::new(data),
+    match input::kind(None, data) {
+        Kind::CaseFile => input::decode(None, data)
+            .ok()
+            .map(|input| input.case().clone()),
+        // `Case::arbitrary` (what `input::decode` does) for the default pair; with exits
+        // between stages when both designs of `CGDIFF_DESIGNS` have them (the campaign's
+        // generator, `GenOptions::for_pair`).
+        Kind::FuzzInput => Some(from_bytes_with(
+            data,
             DEFAULT_MAX_OPS,
             GenOptions::for_pair(pair()),
         )),
@@ -134,7 +131,45 @@ pub fn init_from_env(target: &'static str) {
             std::process::exit(2);
         }
     }
+    init_planted(target);
     sink::init(target);
+}
+
+#[cfg(feature = "planted-bugs")]
+static PLANTED: OnceLock<Option<cgdiff_engine::planted::Bug>> = OnceLock::new();
+
+/// `CGDIFF_PLANTED_BUG`: in a build with the `planted-bugs` feature, the planted bug the
+/// `differential` target hunts (`cgdiff bench power --finders libfuzzer`). Any other build
+/// refuses the variable (exit 2) rather than fuzz the normal models unawares.
+fn init_planted(target: &'static str) {
+    let Some(name) = std::env::var("CGDIFF_PLANTED_BUG")
+        .ok()
+        .filter(|n| !n.is_empty())
+    else {
+        return;
+    };
+    #[cfg(feature = "planted-bugs")]
+    {
+        let Some(bug) = cgdiff_engine::planted::Bug::from_name(&name) else {
+            eprintln!("{target}: CGDIFF_PLANTED_BUG={name:?}: no such planted bug");
+            std::process::exit(2);
+        };
+        let _ = PLANTED.set(Some(bug));
+    }
+    #[cfg(not(feature = "planted-bugs"))]
+    {
+        eprintln!(
+            "{target}: CGDIFF_PLANTED_BUG={name:?}, but this build has no planted bugs \
+             (build fuzz/ with --features planted-bugs)"
+        );
+        std::process::exit(2);
+    }
+}
+
+/// The planted bug this process hunts, if any (always `None` without the feature).
+#[cfg(feature = "planted-bugs")]
+pub fn planted_bug() -> Option<cgdiff_engine::planted::Bug> {
+    PLANTED.get().copied().flatten()
 }
 
 /// The crash mode read by [`init_from_env`].

@@ -190,3 +190,32 @@ fn a_long_case_shrinks_to_its_core() {
     }
     assert!(found, "no generated case diverges late enough");
 }
+
+/// What minimising costs does not grow with the value of a fault index: lowering
+/// `fail-alloc=65535` and `fail-can-attach=cpu:65535:...` to the smallest index that keeps the
+/// property takes a few dozen runs (it took one run per smaller index, and as many cases in
+/// memory: 9 GB for 4294967295).
+#[test]
+fn lowering_a_huge_fault_index_costs_a_logarithmic_number_of_runs() {
+    let text = "cgdiff-case v1\nhierarchy h1 cpu\nmkdir h1:/a\n\
+                migrate-task 1 h1:/a fail-alloc=65535 fail-can-attach=cpu:65535:EINVAL\n";
+    let case = cgdiff_engine::format::parse(text).unwrap().case;
+    for threshold in [1u32, 7, 17, 1000, 40_000, 65_535] {
+        // The property: both indices stay at or above the threshold.
+        let mut keeps = |c: &Case| {
+            c.ops.iter().any(|o| {
+                o.faults.alloc.is_some_and(|n| n >= threshold)
+                    && o.faults.can_attach.is_some_and(|f| f.nth >= threshold)
+            })
+        };
+        let (min, stats) = cgdiff_replay::minimize_with(&case, case.ops.len(), &mut keeps);
+        let faults = min.ops.last().unwrap().faults;
+        assert_eq!(faults.alloc, Some(threshold), "threshold {threshold}");
+        assert_eq!(faults.can_attach.map(|f| f.nth), Some(threshold));
+        assert!(
+            stats.runs < 400,
+            "threshold {threshold}: {} runs",
+            stats.runs
+        );
+    }
+}

@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
     cgdiff fuzz --time 60s                 one minute on every core into ./cgdiff.db\n  \
     cgdiff fuzz --cases 100000 --seed 7 --jobs 1\n                                         a reproducible campaign (same seed = same results)\n  \
     cgdiff fuzz --time 10m --shard 2/8     the third of eight disjoint shards\n\n\
+Ctrl-C or SIGTERM (what a CI timeout sends) stops the campaign: the workers finish their case, \
+the summary is printed and the run is closed, with the exit status below; a second one kills it.\n\n\
 Exit status: 0 nothing new and unexpected, 1 a new unexpected signature was stored, 2 bad input.")]
 pub struct Args {
     /// Stop after this long (e.g. 60s, 5m, 1h).
@@ -106,8 +108,12 @@ struct Summary {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    if a.max_ops == 0 {
-        bail!("--max-ops must be at least 1");
+    if a.max_ops == 0 || a.max_ops > cgdiff_engine::MAX_OPS {
+        bail!(
+            "--max-ops must be 1..={} (the most operations a case may have), got {}",
+            cgdiff_engine::MAX_OPS,
+            a.max_ops
+        );
     }
     let limit = match (a.time, a.cases) {
         (_, Some(n)) => Limit::Cases(n),
@@ -128,6 +134,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
         limit,
         pair: a.designs,
     };
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // Ctrl-C, SIGTERM (a CI timeout) and SIGHUP stop the campaign cleanly (the ctrlc
+        // crate's `termination` feature): installed before the run begins, so that no signal
+        // can find the run open and the default action in place. A second one while stopping
+        // kills the process.
+        let _ = ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+        });
+    }
     let mut store = open_store(&a.db)?;
     let known = store.known_signatures()?;
     let mut new_run = NewRun::new(RunKind::Campaign, env!("CARGO_PKG_VERSION"));
@@ -142,16 +161,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
     });
     let run_id = store.begin_run(&new_run)?;
 
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        // A second Ctrl-C while stopping kills the process the usual way.
-        let _ = ctrlc::set_handler(move || {
-            if stop.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-        });
-    }
     let counters = Counters::default();
     let shared = Shared::default();
     let started = Instant::now();

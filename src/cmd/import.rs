@@ -3,18 +3,22 @@
 use super::{git_commit, open_store, store_finding, EXIT_BAD_INPUT, EXIT_DIVERGENCE};
 use crate::campaign;
 use anyhow::Result;
-use arbitrary::{Arbitrary, Unstructured};
 use cgdiff_corpus::{FoundBy, NewRun, RunKind, RunTotals};
-use cgdiff_engine::{format, oracle, Case};
+use cgdiff_engine::input::{self, Input};
+use cgdiff_engine::{oracle, Case};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(clap::Args)]
 #[command(
-    after_help = "Each file is either a case file (it starts with `cgdiff-case`, after \
-comments) or raw libFuzzer input (decoded exactly as the `differential` target decodes it). \
-Folders are read recursively. Every case is re-run; divergent ones are minimised and stored.\n\n\
+    after_help = "Each file is either a case file (named *.case, or its first line that is not \
+blank or a comment starts with `cgdiff-case`, after an optional byte order mark), which parses \
+or is refused with its line and column, or raw libFuzzer input (decoded exactly as the \
+`differential` target decodes it); `cgdiff run` reads files by the same rule. Folders are read \
+recursively, symlinks to folders inside them are not followed, and each file is imported once. \
+Every case is re-run; divergent ones are minimised and stored.\n\n\
 Exit status: 2 if any file could not be read or parsed (the others are still imported), \
 else 1 if a new unexpected signature was stored, else 0."
 )]
@@ -26,36 +30,60 @@ pub struct Args {
     db: PathBuf,
 }
 
-fn files(p: &Path, out: &mut Vec<PathBuf>) {
-    match std::fs::read_dir(p) {
-        Ok(entries) => {
-            let mut v: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-            v.sort();
-            for e in v {
-                files(&e, out);
-            }
+/// The files to import under `p`, each once, in a stable order. Folders are read
+/// recursively; a symlink to a folder met inside one is not followed (so no loop can run
+/// away), one named on the command line is. A file reached twice (through a symlink, or named
+/// twice) is imported once. What cannot be listed goes to `skipped`, with whether it is an
+/// error (a symlink not followed is not).
+fn files(
+    p: &Path,
+    named: bool,
+    seen: &mut HashSet<PathBuf>,
+    out: &mut Vec<PathBuf>,
+    skipped: &mut Vec<(PathBuf, String, bool)>,
+) {
+    let link = std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    let meta = match std::fs::metadata(p) {
+        Ok(m) => m,
+        Err(e) => {
+            skipped.push((p.to_path_buf(), e.to_string(), true));
+            return;
         }
-        Err(_) => out.push(p.to_path_buf()),
+    };
+    if meta.is_dir() {
+        if link && !named {
+            skipped.push((
+                p.to_path_buf(),
+                "a symlink to a folder (not followed inside a folder)".into(),
+                false,
+            ));
+            return;
+        }
+        let entries = match std::fs::read_dir(p) {
+            Ok(entries) => entries,
+            Err(e) => {
+                skipped.push((p.to_path_buf(), e.to_string(), true));
+                return;
+            }
+        };
+        let mut v: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        v.sort();
+        for e in v {
+            files(&e, false, seen, out, skipped);
+        }
+    } else if seen.insert(p.canonicalize().unwrap_or_else(|_| p.to_path_buf())) {
+        out.push(p.to_path_buf());
     }
 }
 
-/// Decodes one file: a case file, or libFuzzer bytes through `Arbitrary`.
-pub fn decode(bytes: &[u8]) -> Result<(Case, bool), String> {
-    let text = std::str::from_utf8(bytes).ok();
-    let is_case_file = text.is_some_and(|t| {
-        t.lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty() && !l.starts_with('#'))
-            .is_some_and(|l| l.starts_with("cgdiff-case"))
-    });
-    if is_case_file {
-        let file = format::parse(text.unwrap_or_default()).map_err(|e| e.to_string())?;
-        Ok((file.case, true))
-    } else {
-        let mut u = Unstructured::new(bytes);
-        Case::arbitrary(&mut u)
-            .map(|c| (c, false))
-            .map_err(|e| e.to_string())
+/// Decodes one file by the one rule of `cgdiff_engine::input` (what `cgdiff run` reads too):
+/// a case file parses or is refused with its line and column; anything else is libFuzzer
+/// bytes. Returns the case and whether it came from a case file.
+fn decode(path: &Path, bytes: &[u8]) -> Result<(Case, bool), String> {
+    match input::decode(Some(&path.to_string_lossy()), bytes) {
+        Ok(Input::CaseFile(f)) => Ok((f.case, true)),
+        Ok(Input::FuzzInput(c)) => Ok((c, false)),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -66,15 +94,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let mut run = NewRun::new(RunKind::Import, env!("CARGO_PKG_VERSION"));
     run.git_commit = git_commit();
     let run_id = store.begin_run(&run)?;
-    let mut all = Vec::new();
+    let (mut all, mut seen, mut skipped) = (Vec::new(), HashSet::new(), Vec::new());
     for p in &a.paths {
-        files(p, &mut all);
+        files(p, true, &mut seen, &mut all, &mut skipped);
     }
-    let (mut bad, mut stored, mut agree, mut new_unexpected, mut ops) = (0, 0, 0, 0, 0u64);
+    for (path, why, _) in &skipped {
+        eprintln!("skipped {}: {why}", path.display());
+    }
+    let unreadable = skipped.iter().filter(|s| s.2).count();
+    let (mut bad, mut stored, mut agree, mut new_unexpected, mut ops) = (unreadable, 0, 0, 0, 0u64);
     for path in &all {
-        let decoded = std::fs::read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| decode(&b).map(|(c, text)| (c, text, b)));
+        let decoded = super::read_bounded(path)
+            .map_err(|e| format!("{e:#}"))
+            .and_then(|b| decode(path, &b).map(|(c, text)| (c, text, b)));
         let (case, is_text, bytes) = match decoded {
             Ok(x) => x,
             Err(e) => {
@@ -115,7 +147,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     store.finish_run(
         run_id,
         &RunTotals {
-            cases_executed: (all.len() - bad) as u64,
+            cases_executed: (all.len() + unreadable - bad) as u64,
             operations: ops,
             elapsed: started.elapsed(),
             divergences: stored,
@@ -124,8 +156,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
         },
     )?;
     println!(
-        "{} files: {stored} divergent stored, {agree} agree, {bad} skipped (unreadable or malformed)",
-        all.len()
+        "{} files: {stored} divergent stored, {agree} agree, {bad} skipped (unreadable or malformed){}",
+        all.len() + unreadable,
+        match skipped.len() - unreadable {
+            0 => String::new(),
+            n => format!("; {n} symlinks to folders not followed"),
+        }
     );
     Ok(if bad > 0 {
         ExitCode::from(EXIT_BAD_INPUT)

@@ -47,7 +47,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
             Err(e) => match e.downcast_ref::<StoreError>() {
                 // What still reads of a corrupt source is copied; the file is only read.
                 Some(StoreError::Corrupt { .. }) => {
-                    let (store, stats) = Store::salvage(p)?;
+                    let (store, stats) = Store::salvage(p).map_err(|s| {
+                        anyhow::anyhow!(
+                            "{} is corrupt and nothing of it could be salvaged: {s}",
+                            p.display()
+                        )
+                    })?;
                     let lost: Vec<String> = stats
                         .tables
                         .iter()

@@ -91,6 +91,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
             d.signature,
             stored.map_or(String::new(), |id| format!("; stored as case {id}"))
         );
+        if stats.budget_spent {
+            eprintln!(
+                "stopped at the minimiser's work budget ({} model steps): the case keeps its \
+                 signature but may not be minimal; minimise the result again to go on",
+                cgdiff_replay::minimize::WORK_BUDGET
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

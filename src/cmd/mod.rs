@@ -15,6 +15,7 @@ mod run;
 
 use anyhow::{Context, Result};
 use cgdiff_engine::format::{self, CaseFile};
+use cgdiff_engine::input::{self, Input};
 use cgdiff_engine::models::Pair;
 use clap::{Parser, Subcommand};
 use std::path::Path;
@@ -106,17 +107,52 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// Reads and parses a case file; errors name the file, line and column.
 /// The pair a command runs a case on: `--designs` when given, else the case's own `designs`
 /// line (the pair it was found on), else legacy,four-stage.
 pub fn pair_of(flag: Option<Pair>, file: &CaseFile) -> Pair {
     flag.or(file.designs).unwrap_or_default()
 }
 
+/// Reads a file of at most [`format::MAX_FILE_BYTES`] bytes (a larger one is refused before
+/// it is read whole).
+pub fn read_bounded(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            f.take(format::MAX_FILE_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
+        })
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() > format::MAX_FILE_BYTES {
+        let len = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
+        anyhow::bail!("{}: {}", path.display(), format::too_big(len as usize));
+    }
+    Ok(bytes)
+}
+
+/// Reads a case file, or a raw libFuzzer input, by the one rule of
+/// `cgdiff_engine::input` (the rule `cgdiff import` follows too); a case file's errors name
+/// the file, line and column. A libFuzzer input is said on stderr.
 pub fn read_case_file(path: &Path) -> Result<CaseFile> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read case file {}", path.display()))?;
-    format::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    let bytes = read_bounded(path)?;
+    let name = path.to_string_lossy();
+    match input::decode(Some(&name), &bytes) {
+        Ok(Input::CaseFile(file)) => Ok(file),
+        Ok(Input::FuzzInput(case)) => {
+            eprintln!(
+                "cgdiff: {} is not a case file (no `cgdiff-case` header, not named *.case): \
+                 read as a raw libFuzzer input, as `cgdiff import` reads it",
+                path.display()
+            );
+            Ok(CaseFile {
+                case,
+                expect: None,
+                designs: None,
+            })
+        }
+        Err(e) => Err(anyhow::anyhow!("{}: {e}", path.display())),
+    }
 }
 
 /// Opens the case store for a command that writes, creating it if needed (`Store::open`:

@@ -4,7 +4,7 @@ use super::{pair_of, read_case_file, EXIT_DIVERGENCE};
 use crate::explain;
 use anyhow::Result;
 use cgdiff_engine::models::Pair;
-use cgdiff_engine::oracle;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -27,22 +27,21 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let file = read_case_file(&a.file)?;
-    let report = oracle::run_pair(&file.case, pair_of(a.designs, &file), true);
-    if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&explain::report_json(&file.case, &report))?
-        );
+    // Streamed: each operation is printed as it runs, so memory does not grow with the case.
+    let pair = pair_of(a.designs, &file);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let report = if a.json {
+        explain::write_run_json(&mut out, &file.case, pair)?
     } else {
-        print!(
-            "{}",
-            explain::render_run(
-                &file.case,
-                &report,
-                &explain::Origin::File(a.file.display().to_string())
-            )
-        );
-    }
+        explain::write_run(
+            &mut out,
+            &file.case,
+            pair,
+            &explain::Origin::File(a.file.display().to_string()),
+        )?
+    };
+    out.flush()?;
     Ok(match report.verdict.divergence() {
         None => ExitCode::SUCCESS,
         Some(_) => ExitCode::from(EXIT_DIVERGENCE),

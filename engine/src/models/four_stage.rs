@@ -88,7 +88,12 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
         let Some(dst_cset) = w.find_css_set(src_cset, dst_cgrp) else {
             w.step(Step::PrepareDstEnomem);
             // err: cgroup_migrate_finish(&csets)
-            if !w.bug(Bug::PrepareDstErrorLeaksDsts) {
+            if w.bug(Bug::PrepareDstErrorReleasesNewestOnly) {
+                if let Some(&newest) = w.lists[CsetList::PrepareDst as usize].first() {
+                    w.preload_node_del(newest);
+                    w.put_css_set(newest, false);
+                }
+            } else if !w.bug(Bug::PrepareDstErrorLeaksDsts) {
                 cgroup_migrate_finish(w, CsetList::PrepareDst);
             }
             return Err(Errno::ENOMEM);
@@ -125,6 +130,7 @@ pub fn cgroup_migrate(
     w.step(Step::Migrate { leader });
     let mut targets = std::mem::take(&mut w.scratch);
     w.migration_targets(leader, threadgroup, &mut targets);
+    let mut first_dst = None;
     for &task in &targets {
         // @task either already exited or can't exit until the end
         if w.task(task).exiting() && !w.bug(Bug::MigrateIgnoresExiting) {
@@ -139,7 +145,11 @@ pub fn cgroup_migrate(
         w.step(Step::MigrateCollect(task));
         w.task_list_move(task, cset, TaskList::MgTasks);
         w.mg_node_move(cset, CsetList::TsetSrc);
-        match w.csets[cset as usize].mg_dst_cset {
+        let mut dst_cset = w.csets[cset as usize].mg_dst_cset;
+        if w.bug(Bug::MigrateQueuesFirstDstOnly) {
+            dst_cset = *first_dst.get_or_insert(dst_cset);
+        }
+        match dst_cset {
             Some(dst) => w.mg_node_move(dst, CsetList::TsetDst),
             None => w.warn(Warning::NullDstCset),
         }

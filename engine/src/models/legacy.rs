@@ -125,7 +125,8 @@ pub fn cgroup_attach_task(
     }
 
     let ret = attach_steps(w, cgrp);
-    out_release_tset(w);
+    let splice_dst = !(ret == Err(Errno::ENOMEM) && w.bug(Bug::LegacyEnomemSkipsDstSplice));
+    out_release_tset(w, splice_dst);
     ret
 }
 
@@ -163,9 +164,12 @@ fn attach_steps(w: &mut World, cgrp: CgId) -> Result<(), Errno> {
 
 /// `out_release_tset:` before the patch: splice the destinations into the sources, then for
 /// each set splice `mg_tasks` back into `tasks`, clear its migration fields, unlink and put it.
-fn out_release_tset(w: &mut World) {
+/// (`splice_dst` is false only under [`Bug::LegacyEnomemSkipsDstSplice`].)
+fn out_release_tset(w: &mut World, splice_dst: bool) {
     w.step(Step::ReleaseTset);
-    w.splice_lists(CsetList::TsetDst, CsetList::TsetSrc, false);
+    if splice_dst {
+        w.splice_lists(CsetList::TsetDst, CsetList::TsetSrc, false);
+    }
     // list_for_each_entry_safe whose body unlinks the current entry: always the first.
     while let Some(&cset) = w.lists[CsetList::TsetSrc as usize].first() {
         w.splice_mg_tasks_init(cset);

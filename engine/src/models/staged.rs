@@ -80,6 +80,9 @@ pub fn migrate_multi<S: Stages>(w: &mut World, dst: CgId, targets: &[Target]) ->
     });
     for t in targets {
         let (leader, threadgroup) = target_leader(w, t);
+        if threadgroup && w.bug(Bug::MultiSkipsUnlinkedLeader) && w.task(leader).cg_list.is_none() {
+            continue;
+        }
         add_src_of_targets::<S>(w, dst, leader, threadgroup);
     }
     exit_point(w, StagePoint::AddSrc);
@@ -110,8 +113,11 @@ pub fn cgroup_transfer_tasks<S: Stages>(w: &mut World, to: CgId, from: CgId) -> 
     let mut i = 0;
     while i < w.cgroups[from as usize].cset_links.len() {
         let cset = w.cgroups[from as usize].cset_links[i];
-        S::add_src(w, cset, to);
         i += 1;
+        if w.bug(Bug::TransferSkipsEmptySrc) && w.csets[cset as usize].tasks.is_empty() {
+            continue;
+        }
+        S::add_src(w, cset, to);
     }
     exit_point(w, StagePoint::AddSrc);
     let mut ret = prepare_dst::<S>(w, to);

@@ -1,4 +1,5 @@
-//! The two finders of `cgdiff bench power`, each hunting one planted bug within a time budget
+//! The finders of `cgdiff bench power` (cgdiff's campaign, a proptest-state-machine baseline,
+//! libFuzzer on the `differential` target), each hunting one planted bug within a time budget
 //! on one thread. Compiled only with the `planted-bugs` feature.
 //!
 //! **Found** means: a case whose verdict with the bug planted differs from its verdict on the
@@ -9,22 +10,23 @@
 //! Both finders use exactly this test, and both minimise against it.
 
 use super::stats::Time;
-use crate::campaign::{case_seed, coverage_bits, CASE_BYTES};
+use crate::campaign::{self, Candidate, Counters, Goal, Limit, Plan, Shared};
 use cgdiff_engine::case::{
     CanAttachFault, Case, CaseOp, CgPath, Controller, Errno, FaultPlan, HierarchySetup, Op, Pid,
     Setup, Target, MAX_DEPTH, MAX_MOUNTED, MAX_PID,
 };
+use cgdiff_engine::format;
 use cgdiff_engine::models::designs;
-use cgdiff_engine::oracle::{self, Report, RunOptions, Session};
-use cgdiff_engine::planted::Bug;
-use cgdiff_engine::sweep::{fault, FAULTS_PER_OP};
-use cgdiff_engine::{format, gen};
+use cgdiff_engine::oracle::{self, Divergence, RunOptions, Session};
+use cgdiff_engine::planted::{verdict_changed, Bug};
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 use std::cell::Cell;
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// One trial of one finder on one bug.
@@ -58,82 +60,82 @@ impl Trial {
     }
 }
 
-/// `Some(n)` when the two verdicts differ: the first `n` operations are enough to show it.
-fn differs(clean: &Report, planted: &Report) -> Option<usize> {
-    let (a, b) = (clean.verdict.divergence(), planted.verdict.divergence());
-    let same = match (a, b) {
-        (None, None) => true,
-        (Some(a), Some(b)) => a.op_index == b.op_index && a.signature == b.signature,
-        _ => false,
-    };
-    if same {
-        return None;
-    }
-    Some(
-        a.into_iter()
-            .chain(b)
-            .map(|d| d.op_index + 1)
-            .max()
-            .unwrap_or(0),
+/// Whether `bug` changes the verdict of `case` (the property both finders minimise against).
+pub fn shows(case: &Case, bug: Bug) -> Option<usize> {
+    verdict_changed(
+        oracle::check(case).verdict.divergence(),
+        oracle::check_with_bug(case, bug).verdict.divergence(),
     )
 }
 
-/// Whether `bug` changes the verdict of `case` (the property both finders minimise against).
-pub fn shows(case: &Case, bug: Bug) -> Option<usize> {
-    differs(&oracle::check(case), &oracle::check_with_bug(case, bug))
+/// The campaign's goal in a `bench power` trial: the first case (generated, or a fault-sweep
+/// variant) whose verdict `bug` changes. Sets `stop` when it finds one, which ends the worker.
+struct Shows<'a> {
+    bug: Bug,
+    stop: &'a AtomicBool,
 }
 
-/// cgdiff's finder: the campaign worker's loop (src/campaign.rs) on one thread — case `k` from
-/// `seeded_bytes(case_seed(seed, 0/1, k))`, each case checked, and the fault sweep on cases that
-/// reach a new combination of model steps and on one case in 64 — with "found" as above.
-/// The case found is then minimised with cgdiff's minimiser against the same property.
+impl Goal for Shows<'_> {
+    /// The case (cut to what shows the bug) and how many operations show it.
+    type Found = (Case, usize);
+
+    fn judge(
+        &self,
+        _k: u64,
+        candidate: &Candidate,
+        divergence: Option<&Divergence>,
+        _shared: &Shared,
+        _signatures: &mut HashSet<String>,
+    ) -> Option<(Case, usize)> {
+        // The campaign's sweep runs variants on a fork of the unmutated models; the planted
+        // models run the variant from the start.
+        let planted = match candidate {
+            Candidate::Generated { case, .. } => oracle::check_with_bug(case, self.bug),
+            Candidate::Variant { .. } => oracle::check_with_bug(&candidate.to_case(), self.bug),
+        };
+        let n = verdict_changed(divergence, planted.verdict.divergence())?;
+        self.stop.store(true, Ordering::Relaxed);
+        let mut c = candidate.to_case();
+        c.ops.truncate(n.max(1).min(c.ops.len()));
+        Some((c, n))
+    }
+}
+
+/// cgdiff's finder: the campaign itself (`campaign::worker_for`, the loop `cgdiff fuzz
+/// --jobs 1` runs: case `k` from `seeded_bytes(case_seed(seed, 0/1, k))`, each case checked,
+/// the fault sweep on cases that are the first to reach a combination of model steps and on one
+/// case in 64) with "found" as above, on one worker, until the first find or the budget. The
+/// case found is then minimised with cgdiff's minimiser against the same property.
 pub fn cgdiff_trial(bug: Bug, seed: u64, budget: Duration, max_ops: usize) -> Trial {
-    let start = Instant::now();
-    let mut novel: HashSet<(u64, u64)> = HashSet::new();
-    let mut bytes = Vec::with_capacity(CASE_BYTES);
-    let mut cases = 0u64;
-    let mut k = 0u64;
-    let found = 'hunt: loop {
-        if start.elapsed() >= budget {
-            break None;
-        }
-        gen::seeded_bytes(case_seed(seed, (0, 1), k), CASE_BYTES, &mut bytes);
-        let case = gen::from_bytes(&bytes, max_ops);
-        cases += 1;
-        let clean = oracle::check(&case);
-        let planted = oracle::check_with_bug(&case, bug);
-        if let Some(upto) = differs(&clean, &planted) {
-            break Some((case, upto));
-        }
-        let key = (
-            coverage_bits(&planted.coverage[0]),
-            coverage_bits(&planted.coverage[1]),
-        );
-        if novel.insert(key) || k.is_multiple_of(64) {
-            let mut sweep = Sweep::new(&case);
-            while let Some((variant, upto)) = sweep.next_variant() {
-                if start.elapsed() >= budget {
-                    break 'hunt None;
-                }
-                cases += 1;
-                let clean = oracle::check_prefix(variant, upto);
-                let planted = oracle::check_prefix_with_bug(variant, upto, bug);
-                if let Some(n) = differs(&clean, &planted) {
-                    let mut c = variant.clone();
-                    c.ops.truncate(upto);
-                    break 'hunt Some((c, n));
-                }
-            }
-        }
-        k += 1;
+    let plan = Plan {
+        seed,
+        shard: (0, 1),
+        jobs: 1,
+        max_ops,
+        limit: Limit::Time(budget),
     };
+    let (shared, counters, stop) = (
+        Shared::default(),
+        Counters::default(),
+        AtomicBool::new(false),
+    );
+    let goal = Shows { bug, stop: &stop };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let start = Instant::now();
+    campaign::worker_for(&goal, &plan, &shared, &counters, &stop, start, tx);
     let time = start.elapsed().as_secs_f64();
-    let Some((case, upto)) = found else {
+    let cases = counters.cases.load(Ordering::Relaxed) + counters.variants.load(Ordering::Relaxed);
+    let Ok((case, upto)) = rx.try_recv() else {
         return Trial::censored(cases);
     };
+    minimised(bug, time, cases, &case, upto)
+}
+
+/// A found case minimised by cgdiff's minimiser against "shows `bug`".
+fn minimised(bug: Bug, time: f64, cases: u64, case: &Case, upto: usize) -> Trial {
     let t = Instant::now();
     let mut keeps = |c: &Case| shows(c, bug).is_some();
-    let (min, _) = cgdiff_replay::minimize_with(&case, upto, &mut keeps);
+    let (min, _) = cgdiff_replay::minimize_with(case, upto, &mut keeps);
     Trial {
         time: Some(time),
         cases,
@@ -144,52 +146,171 @@ pub fn cgdiff_trial(bug: Bug, seed: u64, budget: Duration, max_ops: usize) -> Tr
     }
 }
 
-/// The fault sweep's variants (engine/src/sweep.rs: same faults, same order, same targets) as
-/// cases of their own, one mutated in place. The campaign forks a session per migration
-/// instead (`Sweeper`); this finder runs each variant from the start on the unmutated and on
-/// the planted models (`check_prefix`), as it did when its figures were measured.
-struct Sweep {
-    case: Case,
-    /// Operation indices to sweep.
-    targets: Vec<usize>,
-    /// Position in `targets`, and which fault of the operation comes next.
-    at: usize,
-    fault: usize,
+/// Where `scripts/fuzz-build.sh --planted` puts the `differential` target with the planted-bug
+/// switch: `fuzz/target/planted/<host>/release/differential` (the first host directory that
+/// has one).
+pub fn default_libfuzzer_bin() -> PathBuf {
+    let base = Path::new("fuzz/target/planted");
+    std::fs::read_dir(base)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("release/differential"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| base.join("HOST/release/differential"))
 }
 
-impl Sweep {
-    fn new(case: &Case) -> Sweep {
-        let mut plain = case.clone();
-        for c in &mut plain.ops {
-            c.faults = FaultPlan::default();
+/// libFuzzer's finder: the `differential` fuzz target built with the planted-bug switch
+/// (`scripts/fuzz-build.sh --planted`), one process, one worker, `CGDIFF_PLANTED_BUG` naming
+/// the bug: the target crashes on its first input whose verdict the bug changes (the same test
+/// as above). From an empty corpus, or from the case files of `examples/` (`seeded`). Time is
+/// the process's wall clock, start-up included. The crashing input is decoded as the target
+/// decodes it and minimised with cgdiff's minimiser (libFuzzer's own `-minimize_crash`
+/// shrinks bytes, not operations).
+pub fn libfuzzer_trial(bin: &Path, bug: Bug, seed: u64, budget: Duration, seeded: bool) -> Trial {
+    match run_libfuzzer(bin, bug, seed, budget, seeded) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("cgdiff bench power: libFuzzer trial failed ({e:#}); counted as not found");
+            Trial::censored(0)
         }
-        let last = oracle::check(&plain)
-            .verdict
-            .divergence()
-            .map_or(plain.ops.len(), |d| d.op_index + 1);
-        let targets = (0..last)
-            .filter(|&i| plain.ops[i].op.kind().is_migration())
-            .collect();
-        Sweep {
-            case: plain,
-            targets,
-            at: 0,
-            fault: 0,
+    }
+}
+
+fn run_libfuzzer(
+    bin: &Path,
+    bug: Bug,
+    seed: u64,
+    budget: Duration,
+    seeded: bool,
+) -> anyhow::Result<Trial> {
+    use anyhow::Context;
+    let dir = TempDir::new(bug, seed)?;
+    let corpus = dir.path().join("corpus");
+    let artifacts = dir.path().join("artifacts");
+    std::fs::create_dir_all(&corpus)?;
+    std::fs::create_dir_all(&artifacts)?;
+    if seeded {
+        for f in walk_cases(Path::new("examples"))? {
+            let name = f.to_string_lossy().replace('/', "_");
+            std::fs::copy(&f, corpus.join(name))?;
         }
+    }
+    // libFuzzer's -max_total_time is whole seconds; the trial is cut at the budget anyway.
+    let secs = budget.as_secs_f64().ceil().max(1.0) as u64;
+    let start = Instant::now();
+    let mut child = std::process::Command::new(bin)
+        .arg(&corpus)
+        .arg(format!("-max_total_time={secs}"))
+        .arg(format!("-seed={}", (seed % (u32::MAX as u64 - 1)) + 1))
+        .arg(format!("-artifact_prefix={}/", artifacts.display()))
+        .env("CGDIFF_PLANTED_BUG", bug.name())
+        .env("CGDIFF_DB", dir.path().join("cgdiff.db"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("log"))?)
+        .spawn()
+        .with_context(|| {
+            format!(
+                "running {} (build it with scripts/fuzz-build.sh --planted)",
+                bin.display()
+            )
+        })?;
+    let status = loop {
+        if let Some(s) = child.try_wait()? {
+            break s;
+        }
+        if start.elapsed() >= budget + Duration::from_secs(2) {
+            let _ = child.kill();
+            break child.wait()?;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let time = start.elapsed().as_secs_f64();
+    let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+    let execs = log
+        .lines()
+        .rev()
+        .find_map(|l| {
+            l.strip_prefix('#')?
+                .split_whitespace()
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .unwrap_or(0);
+    let crash = std::fs::read_dir(&artifacts)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("crash-"))
+        });
+    let Some(crash) = crash else {
+        if !status.success() && !log.contains("DONE") {
+            anyhow::bail!(
+                "the target exited with {status} without a crash:\n{}",
+                tail(&log)
+            );
+        }
+        return Ok(Trial::censored(execs));
+    };
+    if time > budget.as_secs_f64() {
+        return Ok(Trial::censored(execs));
+    }
+    let data = std::fs::read(&crash)?;
+    // As the target reads it (`cgdiff_fuzz::decode`, by `cgdiff_engine::input`'s one rule).
+    let case = cgdiff_engine::input::decode(None, &data)
+        .map_err(|e| anyhow::anyhow!("decoding the crashing input: {e}"))?
+        .case()
+        .clone();
+    let upto = shows(&case, bug)
+        .with_context(|| format!("the crashing input does not show {bug}:\n{}", tail(&log)))?;
+    Ok(minimised(bug, time, execs, &case, upto))
+}
+
+/// A directory of its own for one trial, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(bug: Bug, seed: u64) -> std::io::Result<TempDir> {
+        let p = std::env::temp_dir().join(format!(
+            "cgdiff-power-{}-{bug}-{seed:016x}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p)?;
+        Ok(TempDir(p))
     }
 
-    /// The next variant and the number of its operations to run.
-    fn next_variant(&mut self) -> Option<(&Case, usize)> {
-        if self.fault == FAULTS_PER_OP {
-            self.case.ops[self.targets[self.at]].faults = FaultPlan::default();
-            self.at += 1;
-            self.fault = 0;
-        }
-        let &i = self.targets.get(self.at)?;
-        self.case.ops[i].faults = fault(self.fault);
-        self.fault += 1;
-        Some((&self.case, i + 1))
+    fn path(&self) -> &Path {
+        &self.0
     }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tail(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// The `.case` files under `dir`, sorted.
+fn walk_cases(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let p = e?.path();
+        if p.is_dir() {
+            out.extend(walk_cases(&p)?);
+        } else if p.extension().is_some_and(|x| x == "case") {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 // ----- the proptest-state-machine baseline -----
