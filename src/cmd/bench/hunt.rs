@@ -113,6 +113,7 @@ pub fn cgdiff_trial(bug: Bug, seed: u64, budget: Duration, max_ops: usize) -> Tr
         jobs: 1,
         max_ops,
         limit: Limit::Time(budget),
+        pair: Default::default(),
     };
     let (shared, counters, stop) = (
         Shared::default(),
