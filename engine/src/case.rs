@@ -20,9 +20,10 @@ pub const MAX_HIERS: usize = MAX_MOUNTED + 1;
 /// Deepest cgroup path a case may use (components below the root).
 pub const MAX_DEPTH: usize = 4;
 
-/// Most operations a case may have: room for every pid to be forked twice over. Bounds what
-/// one case can cost the oracle, the minimiser and `cgdiff run`'s output.
-pub const MAX_OPS: usize = 10_000;
+/// Most operations a case may have. Bounds what one case can cost the oracle (at worst half
+/// the operations fork and the other half move every task: 1,000 × 1,000 task moves, a few
+/// seconds), the minimiser and `cgdiff run`'s output; generated cases have 64 by default.
+pub const MAX_OPS: usize = 2_000;
 
 /// Most targets one `migrate-multi` may name.
 pub const MAX_TARGETS: usize = 256;

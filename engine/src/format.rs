@@ -42,7 +42,7 @@ pub const HEADER_KEYWORD: &str = "cgdiff-case";
 /// `migrate-multi` with [`MAX_TARGETS`] targets, takes under 2,000).
 pub const MAX_LINE_BYTES: usize = 4096;
 
-/// Largest case file, in bytes: [`MAX_OPS`] operations of about 100 bytes each. Readers
+/// Largest case file, in bytes: [`MAX_OPS`] operations of up to 500 bytes each. Readers
 /// (`cgdiff run`, `import`) refuse a larger file before reading it all.
 pub const MAX_FILE_BYTES: usize = 1 << 20;
 

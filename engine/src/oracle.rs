@@ -521,7 +521,7 @@ impl Clone for Session<'_> {
 /// Steps of one model on one operation rendered at most; the rest are counted in a last line.
 /// A transfer of thousands of tasks takes tens of thousands of steps: rendering them all made
 /// `cgdiff run` print a gigabyte for a 58 KB case.
-pub const MAX_RENDERED_STEPS: usize = 1000;
+pub const MAX_RENDERED_STEPS: usize = 256;
 
 fn render(w: &World) -> Vec<String> {
     let steps = &w.trace.steps;

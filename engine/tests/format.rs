@@ -683,7 +683,7 @@ fn error_past_each_bound() {
     let ops = "fork 1 2\n".to_string() + &"exit-begin 2\n".repeat(MAX_OPS);
     let (line, col, m) = err(&format!("{H}{ops}"));
     assert_eq!((line, col), (3 + MAX_OPS, 1));
-    assert!(m.contains("more than 10000 operations"), "{m}");
+    assert!(m.contains("more than 2000 operations"), "{m}");
     let long = format!("{H}fork 1 2{}\n", " ".repeat(5000));
     assert_err(
         &long,

@@ -99,7 +99,7 @@ pub fn minimize_pair(case: &Case, signature: &str, pair: Pair) -> (Case, Minimiz
 /// found so far (which still has the signature), with [`MinimizeStats::budget_spent`] set.
 /// Generated cases are minimised in well under 1% of it; a hand-made case of thousands of
 /// operations moving thousands of tasks would otherwise take hours.
-pub const WORK_BUDGET: u64 = 40_000_000;
+pub const WORK_BUDGET: u64 = 20_000_000;
 
 fn unchanged(case: &Case, runs: usize) -> (Case, MinimizeStats) {
     let stats = MinimizeStats {
