@@ -53,6 +53,10 @@ pub struct Args {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+    /// The two designs to compare, as A,B (`cgdiff designs` lists them). Stored cases
+    /// remember their pair.
+    #[arg(long, value_name = "A,B", default_value = "legacy,four-stage")]
+    designs: Pair,
 }
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
@@ -127,6 +131,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         jobs,
         max_ops: a.max_ops,
         limit,
+        pair: a.designs,
     };
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -147,7 +152,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     new_run.shard = Some(format!("{}/{}", a.shard.0, a.shard.1));
     new_run.jobs = Some(jobs as u32);
     new_run.git_commit = git_commit();
-    new_run.extra = Some(serde_json::json!({"max_ops": a.max_ops}));
+    new_run.extra = Some(if a.designs.is_default() {
+        serde_json::json!({"max_ops": a.max_ops})
+    } else {
+        serde_json::json!({"max_ops": a.max_ops, "designs": a.designs.to_string()})
+    });
     // Buckets whose variants were all replayed as fixed: meeting one again is a regression.
     let fixed_before = store.fixed_buckets()?;
     let run_id = store.begin_run(&new_run)?;
@@ -263,7 +272,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             new_signatures: new_sigs as u64,
             divergences: counters.divergences.load(Ordering::Relaxed),
             extra: Some(serde_json::json!({
-                "coverage": coverage_json(Pair::DEFAULT, &coverage),
+                "coverage": coverage_json(a.designs, &coverage),
                 "sweep": {
                     "swept_cases": counters.sweeps.load(Ordering::Relaxed),
                     "variants": counters.variants.load(Ordering::Relaxed),

@@ -19,7 +19,7 @@ mod f2_legacy_no_cancel;
 mod f3_idle_preload;
 mod f4_order;
 mod f5_unused_destination;
-mod f6_release_order;
+mod f7_release_order;
 
 use crate::case::OpKind;
 use crate::models::Outcome;
@@ -39,7 +39,7 @@ pub struct Evidence {
     /// from `bad` instead).
     pub classes: Classes,
     /// The invariants each model broke ([`crate::observe::Invariant::bit`]s).
-    pub bad: [u8; 2],
+    pub bad: [u16; 2],
     /// The coverage points ([`crate::trace::Step::point`]) each model reached in the operation.
     pub steps: [u64; 2],
     /// The marks ([`crate::trace::mark`]) each model left in the operation.
@@ -91,15 +91,15 @@ impl Evidence {
     }
     /// The parts of the divergence that need explaining.
     pub fn atoms(&self) -> Atoms {
-        let plain = self.classes.0 as u32 & !(atoms::of(&[Class::Invariant, Class::Hang]));
+        let plain = self.classes.0 as Atoms & !(atoms::of(&[Class::Invariant, Class::Hang]));
         plain | atoms::invariants(LEGACY, self.bad[0]) | atoms::invariants(FOUR, self.bad[1])
     }
 }
 
 /// Parts of a divergence a cause can explain: each class in which the observations differ
 /// (bits 0–8, as [`Class`]), and each invariant broken, per model (legacy from bit 16,
-/// four-stage from bit 24, as [`crate::observe::Invariant`]).
-pub type Atoms = u32;
+/// four-stage from bit 32, as [`crate::observe::Invariant`]).
+pub type Atoms = u64;
 
 /// Building [`Atoms`].
 pub mod atoms {
@@ -111,12 +111,12 @@ pub mod atoms {
         crate::oracle::Classes::of(list).0 as Atoms
     }
     /// Invariant bits `bits` broken in model `m`.
-    pub const fn invariants(m: usize, bits: u8) -> Atoms {
-        (bits as Atoms) << (16 + 8 * m)
+    pub const fn invariants(m: usize, bits: u16) -> Atoms {
+        (bits as Atoms) << (16 + 16 * m)
     }
     /// Every invariant of model `m`.
     pub const fn all_invariants(m: usize) -> Atoms {
-        invariants(m, 0x7f)
+        invariants(m, 0xffff)
     }
     /// Every observation class.
     pub const ALL_CLASSES: Atoms = 0x1ff;
@@ -179,7 +179,7 @@ pub fn causes() -> &'static [&'static Cause] {
         &f3_idle_preload::CAUSE,
         &f4_order::CAUSE,
         &f5_unused_destination::CAUSE,
-        &f6_release_order::CAUSE,
+        &f7_release_order::CAUSE,
     ];
     &ALL
 }

@@ -1,4 +1,4 @@
-//! F6 (docs/findings.md): four-stage keeps every source css_set referenced until
+//! F7 (docs/findings.md): four-stage keeps every source css_set referenced until
 //! `cgroup_migrate_finish`, so the sets emptied by a migration are freed there, in preload
 //! order, where legacy frees each at the end of its own attach: the same release
 //! notifications, queued in another order.
@@ -12,7 +12,7 @@ use crate::oracle::Class;
 use crate::trace::mark;
 
 pub static CAUSE: Cause = Cause {
-    id: "F6",
+    id: "F7",
     kind: CauseKind::Finding,
     pairs: LEGACY_FOUR_STAGE,
     title: "four-stage queues release notifications in another order",
