@@ -73,8 +73,10 @@ fn every_finding_case_reproduces_an_unexpected_listed_signature() {
             path.display()
         );
         let bucket = v["verdict"]["bucket"].as_str().unwrap();
+        // The recognisers are written for legacy,four-stage; other pairs' findings (a `A,B:`
+        // signature) are written up by pattern only (docs/findings.md).
         assert!(
-            bucket.starts_with('F'),
+            bucket.starts_with('F') || sig.contains(':'),
             "{}: {sig} is in bucket {bucket}, not a finding",
             path.display()
         );
