@@ -41,6 +41,9 @@ pub struct Plan {
     pub jobs: usize,
     pub max_ops: usize,
     pub limit: Limit,
+    /// The designs compared (and what the generator may use: exits between stages when both
+    /// have them, [`gen::GenOptions::for_pair`]).
+    pub pair: Pair,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -63,6 +66,8 @@ pub struct Finding {
     pub first_op: u32,
     /// Found by the fault sweep rather than by the generated case itself.
     pub swept: bool,
+    /// The designs it was found on.
+    pub pair: Pair,
 }
 
 /// Counters shared by the workers and the progress display.
@@ -161,15 +166,22 @@ pub struct Local {
     sweeper: Sweeper,
 }
 
-impl Default for Local {
-    fn default() -> Self {
+impl Local {
+    /// A worker's memory for a campaign on `pair`.
+    pub fn new(pair: Pair) -> Self {
         Local {
             keys: HashSet::new(),
             signatures: HashSet::new(),
             coverage: Default::default(),
             bytes: Vec::with_capacity(CASE_BYTES),
-            sweeper: Sweeper::new(Pair::DEFAULT, RunOptions::default()),
+            sweeper: Sweeper::new(pair, RunOptions::default()),
         }
+    }
+}
+
+impl Default for Local {
+    fn default() -> Self {
+        Local::new(Pair::DEFAULT)
     }
 }
 
@@ -220,8 +232,10 @@ pub trait Goal: Sync {
 }
 
 /// `cgdiff fuzz`'s goal: a divergence with a signature the campaign has not met yet,
-/// minimised into a [`Finding`].
-pub struct Divergences;
+/// minimised (on `pair`, the designs compared) into a [`Finding`].
+pub struct Divergences {
+    pub pair: Pair,
+}
 
 impl Goal for Divergences {
     type Found = Finding;
@@ -241,9 +255,11 @@ impl Goal for Divergences {
         let verdict = Verdict::Diverge(Box::new(d.clone()));
         Some(match candidate {
             Candidate::Generated { case, bytes } => {
-                finding(k, Some(bytes.to_vec()), case, &verdict, false)
+                finding(k, Some(bytes.to_vec()), case, &verdict, false, self.pair)
             }
-            Candidate::Variant { .. } => finding(k, None, &candidate.to_case(), &verdict, true),
+            Candidate::Variant { .. } => {
+                finding(k, None, &candidate.to_case(), &verdict, true, self.pair)
+            }
         })
     }
 }
@@ -258,7 +274,8 @@ pub fn worker(
     started: Instant,
     out: Sender<Finding>,
 ) -> [Coverage; 2] {
-    worker_for(&Divergences, plan, shared, counters, stop, started, out)
+    let goal = Divergences { pair: plan.pair };
+    worker_for(&goal, plan, shared, counters, stop, started, out)
 }
 
 /// [`worker`] looking for `goal`.
@@ -271,7 +288,7 @@ pub fn worker_for<G: Goal>(
     started: Instant,
     out: Sender<G::Found>,
 ) -> [Coverage; 2] {
-    let mut local = Local::default();
+    let mut local = Local::new(plan.pair);
     loop {
         if stop.load(Ordering::Relaxed) {
             break;
@@ -308,8 +325,12 @@ pub fn run_case<G: Goal>(
         CASE_BYTES,
         &mut local.bytes,
     );
-    let case = gen::from_bytes(&local.bytes, plan.max_ops);
-    let report = oracle::check(&case);
+    let case = gen::from_bytes_with(
+        &local.bytes,
+        plan.max_ops,
+        gen::GenOptions::for_pair(plan.pair),
+    );
+    let report = oracle::check_pair(&case, plan.pair);
     counters.cases.fetch_add(1, Ordering::Relaxed);
     counters
         .ops
@@ -436,9 +457,10 @@ pub fn finding(
     case: &Case,
     v: &Verdict,
     swept: bool,
+    pair: Pair,
 ) -> Finding {
     let d = v.divergence().expect("divergent verdict");
-    let (minimised, _) = cgdiff_replay::minimize(case, &d.signature);
+    let (minimised, _) = cgdiff_replay::minimize_pair(case, &d.signature, pair);
     Finding {
         index,
         bytes,
@@ -449,6 +471,7 @@ pub fn finding(
         rule: d.rule.map(str::to_string),
         first_op: d.op_index as u32,
         swept,
+        pair,
     }
 }
 
@@ -487,6 +510,7 @@ mod tests {
             jobs,
             max_ops: 64,
             limit: Limit::Cases(cases),
+            pair: Pair::DEFAULT,
         }
     }
 
@@ -519,7 +543,9 @@ mod tests {
                 let mut local = Local::default();
                 for k in (j..CASES).step_by(workers as usize) {
                     if run_case(
-                        &Divergences,
+                        &Divergences {
+                            pair: Pair::DEFAULT,
+                        },
                         k,
                         &p,
                         &shared,

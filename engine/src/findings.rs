@@ -35,11 +35,13 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&c| c == b'*')
 }
 
-/// The first pattern that matches `signature`.
+/// The first pattern that matches `signature`. Findings are per pair: a pattern without a
+/// `A,B:` pair prefix matches only default-pair signatures (which have none).
 pub fn matching<'a>(patterns: &'a [String], signature: &str) -> Option<&'a str> {
+    let paired = signature.contains(':');
     patterns
         .iter()
-        .find(|p| glob_match(p, signature))
+        .find(|p| p.contains(':') == paired && glob_match(p, signature))
         .map(String::as_str)
 }
 

@@ -52,10 +52,18 @@ pub enum Invariant {
     /// Nothing uses a freed css_set (a tombstone): no task points at one, no list or
     /// migration field names one, no reference was taken or dropped on one.
     Freed = 7,
+    /// Every css_set a staged migration moves tasks into is pinned by that migration (on one
+    /// of its preload lists, holding a reference) from `cgroup_migrate_prepare_dst` to
+    /// `cgroup_migrate_finish`. Checked when prepare_dst succeeds.
+    Pinned = 8,
+    /// For a process (a `cgroup.procs` write), the taskset's first task is the group leader
+    /// when the leader moves. A property of one design, not compared by the differential
+    /// oracle (both seed designs break it): see [`Invariant::ORACLE`].
+    LeaderFirst = 9,
 }
 
 impl Invariant {
-    pub const ALL: [Invariant; 8] = [
+    pub const ALL: [Invariant; 10] = [
         Invariant::TaskLists,
         Invariant::Refcount,
         Invariant::Hash,
@@ -64,7 +72,13 @@ impl Invariant {
         Invariant::ControllerRest,
         Invariant::Bound,
         Invariant::Freed,
+        Invariant::Pinned,
+        Invariant::LeaderFirst,
     ];
+
+    /// The invariants the differential oracle checks after every operation (every one but
+    /// [`Invariant::LeaderFirst`], which the single-design check adds).
+    pub const ORACLE: u16 = !(1 << Invariant::LeaderFirst as u16);
 
     pub fn describe(self) -> &'static str {
         match self {
@@ -84,11 +98,33 @@ impl Invariant {
             }
             Invariant::Bound => "the operation finished within its bound",
             Invariant::Freed => "no freed css_set is used (use-after-free)",
+            Invariant::Pinned => {
+                "every css_set a migration moves tasks into is pinned by it from prepare_dst to finish"
+            }
+            Invariant::LeaderFirst => {
+                "for a process, the taskset's first task is the leader"
+            }
         }
     }
 
-    pub fn bit(self) -> u8 {
-        1 << self as u8
+    pub fn bit(self) -> u16 {
+        1 << self as u16
+    }
+
+    /// The invariant's short name (for single-design reports).
+    pub fn name(self) -> &'static str {
+        match self {
+            Invariant::TaskLists => "task-lists",
+            Invariant::Refcount => "refcount",
+            Invariant::Hash => "hash",
+            Invariant::MigrationState => "migration-state",
+            Invariant::Links => "links",
+            Invariant::ControllerRest => "controller-rest",
+            Invariant::Bound => "bound",
+            Invariant::Freed => "freed",
+            Invariant::Pinned => "pinned",
+            Invariant::LeaderFirst => "leader-first",
+        }
     }
 }
 
@@ -97,20 +133,26 @@ pub fn fingerprint(w: &World, outcome: Outcome) -> Fingerprint {
     observe(w, outcome).0
 }
 
-/// Checks every invariant; returns the violated ones as [`Invariant::bit`]s.
-pub fn check_invariants(w: &World, outcome: Outcome) -> u8 {
+/// Checks every invariant the oracle checks; returns the violated ones as [`Invariant::bit`]s.
+pub fn check_invariants(w: &World, outcome: Outcome) -> u16 {
     observe(w, outcome).1
+}
+
+/// Every invariant and property of one design, [`Invariant::LeaderFirst`] included: what the
+/// single-design check reads.
+pub fn check_properties(w: &World, outcome: Outcome) -> u16 {
+    observe(w, outcome).1 | w.violated
 }
 
 /// One pass over the world: the fingerprint and the violated invariants together, because the
 /// step loop needs both after every operation. No allocation.
-pub fn observe(w: &World, outcome: Outcome) -> (Fingerprint, u8) {
+pub fn observe(w: &World, outcome: Outcome) -> (Fingerprint, u16) {
     let n = w.n_hiers();
     let mut fp = Fingerprint {
         result: mix(outcome_code(outcome)),
         ..Fingerprint::default()
     };
-    let mut bad = 0u8;
+    let mut bad = w.violated & Invariant::ORACLE;
     if outcome == Outcome::Hang {
         bad |= Invariant::Bound.bit();
     }
@@ -175,6 +217,7 @@ pub fn observe(w: &World, outcome: Outcome) -> (Fingerprint, u8) {
             || c.mg_dst_cset.is_some()
             || c.mg_node.is_some()
             || c.mg_preload_node.is_some()
+            || c.mg_dst_preload_node.is_some()
         {
             bad |= Invariant::MigrationState.bit();
         }
@@ -328,9 +371,11 @@ impl Snapshot {
                 Some((_, TaskList::MgTasks)) => "on mg_tasks",
                 None => "unlinked",
             };
+            let cs = &w.csets[t.cset as usize];
             s.tasks.push(format!(
-                "task {pid}: {state}, {linked}, in {}",
-                tuple_text(w, &w.csets[t.cset as usize].cgrps)
+                "task {pid}: {state}, {linked}, in {}{}",
+                tuple_text(w, &cs.cgrps),
+                if cs.live { "" } else { " (a FREED css_set)" }
             ));
         }
         let mut csets: Vec<String> = w
@@ -350,7 +395,10 @@ impl Snapshot {
                 if c.mg_src_cgrp.is_some() || c.mg_dst_cset.is_some() {
                     line += ", migration fields set";
                 }
-                if c.mg_node.is_some() || c.mg_preload_node.is_some() {
+                if c.mg_node.is_some()
+                    || c.mg_preload_node.is_some()
+                    || c.mg_dst_preload_node.is_some()
+                {
                     line += ", on a migration list";
                 }
                 line

@@ -163,13 +163,18 @@ impl Serialize for Blame {
     }
 }
 
-/// The kinds of fault present in the plan of the divergent operation.
+/// The kinds of fault present in the plan of the divergent operation (an exit between the
+/// stages counts as one: `exit`).
 pub fn fault_kinds(f: &FaultPlan) -> &'static str {
-    match (f.alloc.is_some(), f.can_attach.is_some()) {
-        (false, false) => "none",
-        (true, false) => "alloc",
-        (false, true) => "can_attach",
-        (true, true) => "alloc+can_attach",
+    match (f.alloc.is_some(), f.can_attach.is_some(), f.exit.is_some()) {
+        (false, false, false) => "none",
+        (true, false, false) => "alloc",
+        (false, true, false) => "can_attach",
+        (true, true, false) => "alloc+can_attach",
+        (false, false, true) => "exit",
+        (true, false, true) => "alloc+exit",
+        (false, true, true) => "can_attach+exit",
+        (true, true, true) => "alloc+can_attach+exit",
     }
 }
 
@@ -516,7 +521,7 @@ impl Clone for Session<'_> {
 /// Steps of one model on one operation rendered at most; the rest are counted in a last line.
 /// A transfer of thousands of tasks takes tens of thousands of steps: rendering them all made
 /// `cgdiff run` print a gigabyte for a 58 KB case.
-pub const MAX_RENDERED_STEPS: usize = 1000;
+pub const MAX_RENDERED_STEPS: usize = 256;
 
 fn render(w: &World) -> Vec<String> {
     let steps = &w.trace.steps;
@@ -597,7 +602,7 @@ fn classify(
     outcomes: [Outcome; 2],
     fps: [Fingerprint; 2],
     prev: [Fingerprint; 2],
-    bad: [u8; 2],
+    bad: [u16; 2],
     detail: bool,
 ) -> Divergence {
     let mut classes = diff_classes(&fps[0], &fps[1]);
@@ -632,7 +637,8 @@ fn classify(
     };
     let rule: Option<&'static Rule> = match_rule(&input);
     let signature = format!(
-        "{}/{}/{}/{}",
+        "{}{}/{}/{}/{}",
+        pair_prefix(designs),
         op_kind.name(),
         classes.names().join("+"),
         faults,
@@ -663,6 +669,16 @@ fn classify(
     }
 }
 
+/// What a signature starts with: nothing for the default pair (legacy, four-stage), `A,B:`
+/// for any other, so that each pair's findings are buckets of their own.
+pub fn pair_prefix(designs: [&str; 2]) -> String {
+    if designs == Pair::DEFAULT.names() {
+        String::new()
+    } else {
+        format!("{},{}:", designs[0], designs[1])
+    }
+}
+
 /// A line diff of two snapshots: `-` the first design only, `+` the second only, ` ` both.
 pub fn unified_diff(first: &Snapshot, second: &Snapshot) -> String {
     let a = first.lines().join("\n") + "\n";
@@ -678,4 +694,69 @@ pub fn unified_diff(first: &Snapshot, second: &Snapshot) -> String {
         let _ = write!(out, "{sign} {}", change.value());
     }
     out
+}
+
+/// What one design alone did on a case, checked against every invariant and property
+/// ([`crate::observe::check_properties`], [`Invariant::LeaderFirst`] included): the first
+/// operation that breaks one, or none.
+#[derive(Clone, Debug, Serialize)]
+pub struct SingleReport {
+    pub design: &'static str,
+    /// Operations executed.
+    pub ops_executed: usize,
+    /// The first operation that broke an invariant or hung, and what it broke.
+    pub violation: Option<SingleViolation>,
+}
+
+/// The first operation at which one design breaks an invariant.
+#[derive(Clone, Debug, Serialize)]
+pub struct SingleViolation {
+    pub op_index: usize,
+    pub op_kind: OpKind,
+    pub outcome: Outcome,
+    /// The broken invariants ([`Invariant::name`]s), in their order.
+    pub invariants: Vec<&'static str>,
+    /// `op-kind/invariants/faults/design`, e.g. `transfer-tasks/bound/none/v3.16`.
+    pub signature: String,
+}
+
+/// Runs `case` on design `d` alone, checking every invariant and property after each
+/// operation; stops at the first that breaks.
+pub fn check_design(case: &Case, d: &dyn Design) -> SingleReport {
+    let mut w = World::new(&case.setup);
+    for (index, cop) in case.ops.iter().enumerate() {
+        let outcome = apply(&mut w, d, cop);
+        let bad = crate::observe::check_properties(&w, outcome);
+        if bad != 0 {
+            let invariants: Vec<&'static str> = Invariant::ALL
+                .iter()
+                .filter(|i| bad & i.bit() != 0)
+                .map(|i| i.name())
+                .collect();
+            let op_kind = cop.op.kind();
+            let signature = format!(
+                "{}/{}/{}/{}",
+                op_kind.name(),
+                invariants.join("+"),
+                fault_kinds(&cop.faults),
+                d.name()
+            );
+            return SingleReport {
+                design: d.name(),
+                ops_executed: index + 1,
+                violation: Some(SingleViolation {
+                    op_index: index,
+                    op_kind,
+                    outcome,
+                    invariants,
+                    signature,
+                }),
+            };
+        }
+    }
+    SingleReport {
+        design: d.name(),
+        ops_executed: case.ops.len(),
+        violation: None,
+    }
 }

@@ -102,10 +102,24 @@ pub enum Step {
     TransferEmpty,
     Hang,
     Warn(Warning),
+    // Later designs (v3.15 …), and exits between the stages.
+    /// v3.15+ `cgroup_migrate`: "leave @task alone if post_fork() hasn't linked it yet".
+    MigrateSkipUnlinked(Pid),
+    /// v3.16+ `cgroup_migrate_prepare_dst`: a source whose destination is itself is dropped.
+    PrepareDstSameSet,
+    /// v4.15 `cgroup_transfer_tasks`: the iterator passes over a `PF_EXITING` task.
+    TransferSkipExiting(Pid),
+    /// The `cgroup_exit` of a task landing between two stages (or at the end of the
+    /// operation); `done` is false when the task had no exit to finish.
+    InterleavedExit {
+        pid: Pid,
+        after: crate::case::StagePoint,
+        done: bool,
+    },
 }
 
 /// Number of coverage counters: one per [`Step`] variant.
-pub const COVERAGE_POINTS: usize = 37;
+pub const COVERAGE_POINTS: usize = 41;
 
 /// Coverage points of legacy `cgroup_attach_task`'s own branches (collection and its ENOMEM
 /// path): no staged design has them.
@@ -124,6 +138,9 @@ pub fn stage_point(point: usize) -> bool {
 pub fn shared_point(point: usize) -> bool {
     point < 37 && !legacy_point(point) && !stage_point(point)
 }
+
+/// Coverage point of the exits that land between stages (every staged design has it).
+pub const INTERLEAVED_EXIT_POINT: usize = 40;
 
 impl Step {
     /// The coverage counter this step increments (payloads ignored).
@@ -166,6 +183,10 @@ impl Step {
             Step::TransferEmpty => 34,
             Step::Hang => 35,
             Step::Warn(_) => 36,
+            Step::MigrateSkipUnlinked(_) => 37,
+            Step::PrepareDstSameSet => 38,
+            Step::TransferSkipExiting(_) => 39,
+            Step::InterleavedExit { .. } => 40,
         }
     }
 
@@ -209,6 +230,10 @@ impl Step {
             "cgroup_transfer_tasks: from is empty",
             "hang (no progress within bound)",
             "WARN_ON fired",
+            "cgroup_migrate: skip task post_fork() has not linked",
+            "cgroup_migrate_prepare_dst: src is dst, dropped",
+            "cgroup_transfer_tasks: skip PF_EXITING",
+            "cgroup_exit between stages",
         ];
         NAMES.get(point).copied().unwrap_or("?")
     }
@@ -270,6 +295,22 @@ impl fmt::Display for Step {
             Step::TransferEmpty => write!(f, "transfer: from has no task"),
             Step::Hang => write!(f, "HANG: no progress within the bound"),
             Step::Warn(w) => write!(f, "WARNING: {}", w.name()),
+            Step::MigrateSkipUnlinked(p) => write!(f, "skip {p}: cg_list empty (post_fork)"),
+            Step::PrepareDstSameSet => write!(
+                f,
+                "prepare_dst: src_cset == dst_cset, list_del_init(src) and put both"
+            ),
+            Step::TransferSkipExiting(p) => write!(f, "transfer: skip {p}: PF_EXITING"),
+            Step::InterleavedExit { pid, after, done } => {
+                if done {
+                    write!(f, "cgroup_exit({pid}) runs here (exit after {after})")
+                } else {
+                    write!(
+                        f,
+                        "exit of {pid} after {after}: not exiting, nothing to finish"
+                    )
+                }
+            }
         }
     }
 }

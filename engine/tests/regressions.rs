@@ -33,7 +33,8 @@ fn every_regression_case_gives_its_expected_verdict() {
         let expect = file
             .expect
             .unwrap_or_else(|| panic!("{}: no `expect` line", f.display()));
-        let got = oracle::check(&file.case)
+        // On the pair the case names (its `designs` line), legacy,four-stage otherwise.
+        let got = oracle::check_pair(&file.case, file.designs.unwrap_or_default())
             .verdict
             .signature()
             .map(str::to_string);

@@ -178,6 +178,7 @@ fn cpuset_attach_in_progress_direct() {
             nth: 1,
             errno: Errno::EPERM,
         }),
+        ..FaultPlan::default()
     });
     assert_eq!(
         controllers::can_attach(&mut w, Cpuset, a),

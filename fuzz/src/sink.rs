@@ -118,7 +118,7 @@ pub fn record(case: &Case, bytes: &[u8], d: &Divergence) {
     let sink = SINK.get_or_init(open);
     let mut sink = sink.lock().unwrap();
     let c = NewCase {
-        text: format::print(case),
+        text: format::print_with_designs(case, Some(crate::pair())),
         bytes: Some(bytes.to_vec()),
         signature: d.signature.clone(),
         classes: d.classes.names().iter().map(|s| s.to_string()).collect(),
@@ -179,7 +179,7 @@ extern "C" fn finish_at_exit() {
             new_signatures: t.new_signatures,
             divergences: DIVERGENCES.load(Ordering::Relaxed),
             extra: Some(
-                serde_json::json!({ "coverage": coverage_json(Pair::DEFAULT, &t.coverage) }),
+                serde_json::json!({ "coverage": coverage_json(crate::pair(), &t.coverage) }),
             ),
         },
     );

@@ -18,6 +18,7 @@
 //!
 //! Deterministic: no randomness, no clocks.
 
+use cgdiff_engine::models::Pair;
 use cgdiff_engine::{oracle, Case, CaseOp, CgPath, Op, Pid, Target};
 use std::collections::{BTreeMap, HashSet};
 
@@ -67,7 +68,12 @@ impl Shrinker<'_> {
 
 /// Minimises `case`, which must diverge with `signature`; returns it unchanged otherwise.
 pub fn minimize(case: &Case, signature: &str) -> (Case, MinimizeStats) {
-    let Some(d) = oracle::check(case).verdict.divergence().cloned() else {
+    minimize_pair(case, signature, Pair::DEFAULT)
+}
+
+/// [`minimize`] on a pair of designs.
+pub fn minimize_pair(case: &Case, signature: &str, pair: Pair) -> (Case, MinimizeStats) {
+    let Some(d) = oracle::check_pair(case, pair).verdict.divergence().cloned() else {
         return unchanged(case, 1);
     };
     if d.signature != signature {
@@ -75,7 +81,7 @@ pub fn minimize(case: &Case, signature: &str) -> (Case, MinimizeStats) {
     }
     let work = std::cell::Cell::new(0u64);
     let mut keeps = |c: &Case| {
-        let r = oracle::check(c);
+        let r = oracle::check_pair(c, pair);
         // The model steps both designs took: what a run cost, whatever the operations were.
         let steps: u64 = r.coverage.iter().flat_map(|c| c.0.iter()).sum();
         work.set(work.get() + steps + r.ops_executed as u64);
@@ -93,7 +99,7 @@ pub fn minimize(case: &Case, signature: &str) -> (Case, MinimizeStats) {
 /// found so far (which still has the signature), with [`MinimizeStats::budget_spent`] set.
 /// Generated cases are minimised in well under 1% of it; a hand-made case of thousands of
 /// operations moving thousands of tasks would otherwise take hours.
-pub const WORK_BUDGET: u64 = 40_000_000;
+pub const WORK_BUDGET: u64 = 20_000_000;
 
 fn unchanged(case: &Case, runs: usize) -> (Case, MinimizeStats) {
     let stats = MinimizeStats {
@@ -213,6 +219,11 @@ fn op_variants(c: &CaseOp) -> Vec<CaseOp> {
             v.faults.alloc = Some(n);
             out.push(v);
         }
+    }
+    if c.faults.exit.is_some() {
+        let mut v = c.clone();
+        v.faults.exit = None;
+        out.push(v);
     }
     if let Some(ca) = c.faults.can_attach {
         let mut v = c.clone();
@@ -482,6 +493,11 @@ fn rename(s: &mut Shrinker, best: &mut Case) {
                 *p = n;
             }
         });
+        if let Some(e) = &mut c.faults.exit {
+            if let Some(&n) = pids.get(&e.pid) {
+                e.pid = n;
+            }
+        }
         map_paths(&mut c.op, &mut |p| rename_path(p));
     }
     if candidate.validate().is_ok() {
@@ -516,6 +532,10 @@ pub fn remove_with_dependents(case: &Case, indices: &HashSet<usize>) -> Case {
             if let Op::MigrateMulti { targets, .. } = &mut c.op {
                 targets.retain(|t: &Target| !gone_pids.contains(&t.pid));
                 drop = targets.is_empty();
+            }
+            // An exit between stages of a task no longer forked just goes.
+            if c.faults.exit.is_some_and(|e| gone_pids.contains(&e.pid)) {
+                c.faults.exit = None;
             }
             let mut names_gone = false;
             map_pids(&mut c.op, &mut |p| names_gone |= gone_pids.contains(p));

@@ -450,8 +450,28 @@ pub fn point_applies(model: &str, name: &str) -> bool {
 
 /// Builds the report of `store`.
 pub fn build(store: &Store, opts: &Options) -> Result<Report, ReportError> {
+    build_for(store, opts, None)
+}
+
+/// [`build`] over the signatures of one pair of designs only (`cgdiff report --designs`):
+/// those with its `A,B:` prefix, or none for the default pair.
+pub fn build_for(
+    store: &Store,
+    opts: &Options,
+    designs: Option<Pair>,
+) -> Result<Report, ReportError> {
     let runs = store.runs()?;
-    let sigs = store.signatures()?;
+    let mut sigs = store.signatures()?;
+    if let Some(p) = designs {
+        let prefix = oracle::pair_prefix(p.names());
+        sigs.retain(|s| {
+            if prefix.is_empty() {
+                !s.signature.contains(':')
+            } else {
+                s.signature.starts_with(&prefix)
+            }
+        });
+    }
     let cases = store.cases(&CaseFilter::default())?;
     let replays = store.replays(None)?;
 
@@ -638,7 +658,8 @@ fn explain(text: &str) -> Explanation {
             }
         }
     };
-    let report = oracle::run(&file.case, false);
+    // On the pair the case was found on.
+    let report = oracle::run_pair(&file.case, file.designs.unwrap_or_default(), false);
     match report.verdict.divergence() {
         None => Explanation {
             verdict: "agrees".into(),
@@ -813,7 +834,15 @@ fn coverage(runs: &[RunRow]) -> CoverageReport {
             }
         }
     }
-    let known: Vec<&str> = (0..COVERAGE_POINTS).map(Step::point_name).collect();
+    // The points of the designs reported (for legacy and four-stage: the seed's points).
+    let known: Vec<&str> = (0..COVERAGE_POINTS)
+        .filter(|&i| {
+            designs
+                .iter()
+                .any(|m| by_name(m).is_none_or(|d| d.has_point(i)))
+        })
+        .map(Step::point_name)
+        .collect();
     let models = designs
         .iter()
         .enumerate()
@@ -855,19 +884,30 @@ fn coverage(runs: &[RunRow]) -> CoverageReport {
 mod tests {
     use super::*;
 
-    /// The model-specific coverage points are exactly the model-specific steps: legacy's five
-    /// `cgroup_attach_task` branches and four-stage's eleven stage steps.
+    /// Over the default pair's points, the model-specific coverage points are exactly the
+    /// model-specific steps: legacy's five `cgroup_attach_task` branches and four-stage's eleven
+    /// stage steps; the later designs' own points belong to neither.
     #[test]
     fn model_specific_points_are_the_designs_own_steps() {
         let names: Vec<&str> = (0..COVERAGE_POINTS).map(Step::point_name).collect();
-        let legacy_only: Vec<usize> = (0..COVERAGE_POINTS)
+        let pair: Vec<usize> = Pair::DEFAULT.coverage_points().collect();
+        assert_eq!(pair, (0..37).collect::<Vec<_>>());
+        let legacy_only: Vec<usize> = pair
+            .iter()
+            .copied()
             .filter(|&i| !point_applies("four-stage", names[i]))
             .collect();
-        let four_only: Vec<usize> = (0..COVERAGE_POINTS)
+        let four_only: Vec<usize> = pair
+            .iter()
+            .copied()
             .filter(|&i| !point_applies("legacy", names[i]))
             .collect();
         assert_eq!(legacy_only, (4..=8).collect::<Vec<_>>(), "{names:?}");
         assert_eq!(four_only, (9..=19).collect::<Vec<_>>(), "{names:?}");
+        for later in &names[37..] {
+            assert!(!point_applies("legacy", later) && !point_applies("four-stage", later));
+            assert!(point_applies("v5.19", later), "{later}");
+        }
     }
 
     /// Every pattern of the findings document is read, with its finding's heading.

@@ -91,7 +91,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             let file = format::parse(&row.text)
                 .map_err(|e| anyhow::anyhow!("{e}"))
                 .with_context(|| format!("stored case {id} in {} does not parse", db.display()))?;
-            let report = oracle::run(&file.case, false);
+            let report = oracle::run_pair(&file.case, file.designs.unwrap_or_default(), false);
             if json {
                 println!(
                     "{}",

@@ -48,6 +48,10 @@ pub struct Args {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+    /// The two designs to compare, as A,B (`cgdiff designs` lists them). Stored cases
+    /// remember their pair.
+    #[arg(long, value_name = "A,B", default_value = "legacy,four-stage")]
+    designs: Pair,
 }
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
@@ -128,6 +132,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         jobs,
         max_ops: a.max_ops,
         limit,
+        pair: a.designs,
     };
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -149,7 +154,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     new_run.shard = Some(format!("{}/{}", a.shard.0, a.shard.1));
     new_run.jobs = Some(jobs as u32);
     new_run.git_commit = git_commit();
-    new_run.extra = Some(serde_json::json!({"max_ops": a.max_ops}));
+    new_run.extra = Some(if a.designs.is_default() {
+        serde_json::json!({"max_ops": a.max_ops})
+    } else {
+        serde_json::json!({"max_ops": a.max_ops, "designs": a.designs.to_string()})
+    });
     let run_id = store.begin_run(&new_run)?;
 
     let counters = Counters::default();
@@ -262,7 +271,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             new_signatures: new_sigs as u64,
             divergences: counters.divergences.load(Ordering::Relaxed),
             extra: Some(serde_json::json!({
-                "coverage": coverage_json(Pair::DEFAULT, &coverage),
+                "coverage": coverage_json(a.designs, &coverage),
                 "sweep": {
                     "swept_cases": counters.sweeps.load(Ordering::Relaxed),
                     "variants": counters.variants.load(Ordering::Relaxed),

@@ -122,7 +122,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             agree += 1;
             continue;
         };
-        let mut f = campaign::finding(0, None, &case, &report.verdict, false);
+        let mut f = campaign::finding(0, None, &case, &report.verdict, false, Default::default());
         if !is_text {
             f.bytes = Some(bytes);
         }

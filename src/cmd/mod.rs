@@ -2,6 +2,7 @@
 
 mod bench;
 mod cases;
+mod designs;
 mod explain;
 mod export;
 mod fuzz;
@@ -15,6 +16,7 @@ mod run;
 use anyhow::{Context, Result};
 use cgdiff_engine::format::{self, CaseFile};
 use cgdiff_engine::input::{self, Input};
+use cgdiff_engine::models::Pair;
 use clap::{Parser, Subcommand};
 use std::path::Path;
 use std::process::ExitCode;
@@ -75,6 +77,8 @@ pub enum Command {
     },
     /// Measure the engine: model operations per second through the full oracle.
     Bench(bench::Args),
+    /// List the designs `--designs A,B` and `--design X` can name, oldest first.
+    Designs,
 }
 
 #[derive(Subcommand)]
@@ -86,6 +90,7 @@ pub enum CorpusCommand {
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(a) => run::run(a),
+        Command::Designs => designs::run(),
         Command::Fuzz(a) => fuzz::run(a),
         Command::Cases(a) => cases::run(a),
         Command::Replay(a) => replay::run(a),
@@ -100,6 +105,12 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         } => export::seed(a),
         Command::Bench(a) => bench::run(a),
     }
+}
+
+/// The pair a command runs a case on: `--designs` when given, else the case's own `designs`
+/// line (the pair it was found on), else legacy,four-stage.
+pub fn pair_of(flag: Option<Pair>, file: &CaseFile) -> Pair {
+    flag.or(file.designs).unwrap_or_default()
 }
 
 /// Reads a file of at most [`format::MAX_FILE_BYTES`] bytes (a larger one is refused before
@@ -134,7 +145,11 @@ pub fn read_case_file(path: &Path) -> Result<CaseFile> {
                  read as a raw libFuzzer input, as `cgdiff import` reads it",
                 path.display()
             );
-            Ok(CaseFile { case, expect: None })
+            Ok(CaseFile {
+                case,
+                expect: None,
+                designs: None,
+            })
         }
         Err(e) => Err(anyhow::anyhow!("{}: {e}", path.display())),
     }
@@ -271,7 +286,7 @@ pub fn store_finding(
     };
     // The original first, so the minimised case can name it as its source.
     let original = store.record(&base(
-        cgdiff_engine::format::print(&f.original),
+        cgdiff_engine::format::print_with_designs(&f.original, Some(f.pair)),
         &f.original,
         f.bytes.clone(),
         found_by,
@@ -280,10 +295,10 @@ pub fn store_finding(
     if f.minimised == f.original {
         return Ok(original.case_id());
     }
-    let min = cgdiff_engine::oracle::check(&f.minimised);
+    let min = cgdiff_engine::oracle::check_pair(&f.minimised, f.pair);
     let first_op = min.verdict.divergence().map_or(0, |d| d.op_index as u32);
     let mut nc = base(
-        cgdiff_engine::format::print(&f.minimised),
+        cgdiff_engine::format::print_with_designs(&f.minimised, Some(f.pair)),
         &f.minimised,
         None,
         FoundBy::Minimize,

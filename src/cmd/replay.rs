@@ -4,6 +4,7 @@
 use super::{git_commit, open_store_existing, open_store_read, Source, EXIT_DIVERGENCE};
 use anyhow::{bail, Result};
 use cgdiff_corpus::{NewReplay, NewRun, ReplayOutcome, RunKind, RunTotals};
+use cgdiff_engine::models::{by_name, names, Design, Pair};
 use cgdiff_engine::oracle;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -15,9 +16,16 @@ use std::time::Instant;
     cgdiff replay 42                 one stored case\n  \
     cgdiff replay --signature S      the best case of one signature\n  \
     cgdiff replay --all              the best case of every signature (what nightly CI runs)\n  \
-    cgdiff replay my.case            a case file against its `expect` line\n\n\
-Exit status: 1 if an unexpected signature reproduces (or changed to an unexpected one), \
-0 otherwise, 2 on bad input.")]
+    cgdiff replay my.case            a case file against its `expect` line\n  \
+    cgdiff replay --all --designs v3.15,v3.16   every bucket on another pair\n  \
+    cgdiff replay --all --design v5.19          every bucket on one design alone\n\n\
+A stored case runs on the pair it was found on (its `designs` line; legacy,four-stage if it \
+has none). With --designs A,B it runs on that pair instead, and the outcome compares buckets \
+(the signature without its pair prefix, the blame as first/second design); nothing is \
+recorded then. With --design X each case runs on X alone against every invariant and \
+property, and the line says which it breaks (the findings a design still has).\n\n\
+Exit status: 1 if an unexpected signature reproduces (or changed to an unexpected one), or \
+(--design) a case breaks an invariant; 0 otherwise, 2 on bad input.")]
 pub struct Args {
     /// A stored case id, or a case file with an `expect` line.
     #[arg(conflicts_with_all = ["signature", "all"], required_unless_present_any = ["signature", "all"])]
@@ -32,6 +40,30 @@ pub struct Args {
     db: PathBuf,
     #[arg(long)]
     json: bool,
+    /// Run the cases on this pair of designs instead of their own, as A,B.
+    #[arg(long, value_name = "A,B", conflicts_with = "design")]
+    designs: Option<Pair>,
+    /// Run each case on this one design alone, against the invariants.
+    #[arg(long, value_name = "X", value_parser = parse_design)]
+    design: Option<&'static dyn Design>,
+}
+
+fn parse_design(s: &str) -> Result<&'static dyn Design, String> {
+    by_name(s).ok_or_else(|| format!("unknown design `{s}` (known: {})", names()))
+}
+
+/// A signature as a bucket independent of the pair: without its `A,B:` prefix, and with the
+/// blame written as the design's position (`first`/`second`) in the pair.
+pub fn bucket(signature: &str, designs: [&str; 2]) -> String {
+    let bare = match signature.split_once(':') {
+        Some((_, rest)) => rest,
+        None => signature,
+    };
+    match bare.rsplit_once('/') {
+        Some((head, blame)) if blame == designs[0] => format!("{head}/first"),
+        Some((head, blame)) if blame == designs[1] => format!("{head}/second"),
+        _ => bare.to_string(),
+    }
 }
 
 #[derive(Serialize)]
@@ -45,15 +77,22 @@ pub struct Replayed {
     pub trace_hash: String,
 }
 
-/// Replays one case and classifies the result against what was expected of it.
-pub fn replay_one(label: String, src: &Source) -> Replayed {
-    let case = &src.case_file().case;
-    let report = oracle::run(case, true);
+/// Replays one case and classifies the result against what was expected of it; on another
+/// pair than its own (`designs`), buckets are compared.
+pub fn replay_one(label: String, src: &Source, designs: Option<Pair>) -> Replayed {
+    let file = src.case_file();
+    let own = file.designs.unwrap_or_default();
+    let pair = designs.unwrap_or(own);
+    let case = &file.case;
+    let report = oracle::run_pair(case, pair, true);
     let now = report.verdict.divergence();
     let expected = src.expected_signature().flatten();
+    let same = |now: &str, was: &str| {
+        now == was || (pair != own && bucket(now, pair.names()) == bucket(was, own.names()))
+    };
     let outcome = match (now, &expected) {
         (None, _) => ReplayOutcome::Fixed,
-        (Some(d), Some(e)) if d.signature == *e => ReplayOutcome::Reproduces,
+        (Some(d), Some(e)) if same(&d.signature, e) => ReplayOutcome::Reproduces,
         (Some(_), _) => ReplayOutcome::Changed,
     };
     Replayed {
@@ -78,6 +117,7 @@ pub fn trace_hash(report: &oracle::Report) -> String {
 pub fn run(a: Args) -> Result<ExitCode> {
     let started = Instant::now();
     let mut results = Vec::new();
+    let mut sources = Vec::new();
     let mut stored_ids = Vec::new();
     if let Some(t) = &a.target {
         let src = Source::load(t, &a.db)?;
@@ -92,7 +132,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         if let Source::Stored { id, .. } = &src {
             stored_ids.push(*id);
         }
-        results.push(replay_one(t.clone(), &src));
+        sources.push((t.clone(), src));
     } else {
         let store = open_store_read(&a.db)?;
         let sigs = store.signatures()?;
@@ -110,10 +150,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
             let id = s.best_case_id;
             let src = Source::load(&id.to_string(), &a.db)?;
             stored_ids.push(id);
-            results.push(replay_one(id.to_string(), &src));
+            sources.push((id.to_string(), src));
         }
     }
-    if !stored_ids.is_empty() {
+    if let Some(d) = a.design {
+        return single_design(d, &sources, a.json);
+    }
+    for (label, src) in &sources {
+        results.push(replay_one(label.clone(), src, a.designs));
+    }
+    // Replays on another pair than the cases' own are not recorded: they are another question.
+    if !stored_ids.is_empty() && a.designs.is_none() {
         let mut store = open_store_existing(&a.db)?;
         let mut run = NewRun::new(RunKind::Replay, env!("CARGO_PKG_VERSION"));
         run.git_commit = git_commit();
@@ -167,6 +214,53 @@ pub fn run(a: Args) -> Result<ExitCode> {
         );
     }
     Ok(if bad > 0 {
+        ExitCode::from(EXIT_DIVERGENCE)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `replay --design X`: each case on X alone; which invariants it breaks, where.
+fn single_design(
+    d: &'static dyn Design,
+    sources: &[(String, Source)],
+    json: bool,
+) -> Result<ExitCode> {
+    let reports: Vec<_> = sources
+        .iter()
+        .map(|(label, src)| (label, oracle::check_design(&src.case_file().case, d)))
+        .collect();
+    let broken = reports
+        .iter()
+        .filter(|(_, r)| r.violation.is_some())
+        .count();
+    if json {
+        let rows: Vec<_> = reports
+            .iter()
+            .map(|(label, r)| serde_json::json!({"case": label, "report": r}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        for (label, r) in &reports {
+            match &r.violation {
+                None => println!(
+                    "holds      case {label}: {} keeps every invariant over {} operations",
+                    r.design, r.ops_executed
+                ),
+                Some(v) => println!(
+                    "violates   case {label}: {} (operation {}, result {})",
+                    v.signature, v.op_index, v.outcome
+                ),
+            }
+        }
+        println!(
+            "{} cases on {} alone: {broken} break an invariant, {} keep them all",
+            reports.len(),
+            d.name(),
+            reports.len() - broken
+        );
+    }
+    Ok(if broken > 0 {
         ExitCode::from(EXIT_DIVERGENCE)
     } else {
         ExitCode::SUCCESS

@@ -1,136 +1,43 @@
 //! The patch applied (the `+` side of `shared/seeds/000_4c2f903d33f1de29.txt`), with
 //! `cgroup_transfer_tasks` as rewritten by the series' patch 5/5: migration in four stages,
 //! `cgroup_migrate_add_src` → `cgroup_migrate_prepare_dst` → `cgroup_migrate` →
-//! `cgroup_migrate_finish`, so that every allocation happens before anything moves.
+//! `cgroup_migrate_finish`, so that every allocation happens before anything moves. The
+//! callers of the stages (`cgroup_attach_task`, multi-target, `cgroup_transfer_tasks`) are
+//! shared with the later designs: `staged.rs`.
 
-use super::{target_leader, Design, Outcome};
-use crate::case::{Errno, Pid, Target};
+use super::staged::Stages;
+use crate::case::{Errno, Pid};
 use crate::controllers::{attach_all, can_attach_all, commit};
 use crate::planted::Bug;
 use crate::trace::{shared_point, stage_point, Step, Warning};
-use crate::world::{hang_bound, CgId, CsetId, CsetList, TaskList, World};
+use crate::world::{CgId, CsetId, CsetList, TaskList, World};
 
 pub struct FourStage;
 
-impl Design for FourStage {
-    fn name(&self) -> &'static str {
-        "four-stage"
-    }
+impl Stages for FourStage {
+    const NAME: &'static str = "four-stage";
+    const ABOUT: &'static str =
+        "the Feb 2014 rewrite (seed patch + patch 5/5): add_src / prepare_dst / migrate / finish";
 
-    fn has_point(&self, point: usize) -> bool {
+    fn has_point(point: usize) -> bool {
         shared_point(point) || stage_point(point)
     }
 
-    /// add_src for the css_set of every target task, prepare_dst, migrate if prepared, finish
-    /// always.
-    fn cgroup_attach_task(
-        &self,
-        w: &mut World,
-        dst_cgrp: CgId,
-        leader: Pid,
-        threadgroup: bool,
-    ) -> Result<(), Errno> {
-        w.step(Step::CgroupAttachTask {
-            dst: dst_cgrp,
-            leader,
-            threadgroup,
-        });
-        // look up all src csets
-        add_src_of_targets(w, dst_cgrp, leader, threadgroup);
-        // prepare dst csets and commit
-        let mut ret = cgroup_migrate_prepare_dst(w, dst_cgrp);
-        if ret.is_ok() {
-            ret = cgroup_migrate(w, dst_cgrp, leader, threadgroup);
-        }
-        cgroup_migrate_finish(w, CsetList::Preloaded);
-        ret
+    fn add_src(w: &mut World, src_cset: CsetId, dst_cgrp: CgId) {
+        cgroup_migrate_add_src(w, src_cset, dst_cgrp);
     }
 
-    /// add_src for every target's css_sets, one prepare_dst (failure: nothing moves), then one
-    /// `cgroup_migrate` per target in order, stopping at the first error; finish always.
-    fn migrate_multi(&self, w: &mut World, dst: CgId, targets: &[Target]) -> Result<(), Errno> {
-        w.step(Step::MultiMigrate {
-            dst,
-            targets: targets.len() as u8,
-        });
-        for t in targets {
-            let (leader, threadgroup) = target_leader(w, t);
-            if threadgroup
-                && w.bug(Bug::MultiSkipsUnlinkedLeader)
-                && w.task(leader).cg_list.is_none()
-            {
-                continue;
-            }
-            add_src_of_targets(w, dst, leader, threadgroup);
-        }
-        let mut ret = cgroup_migrate_prepare_dst(w, dst);
-        if ret.is_ok() {
-            for t in targets {
-                let (leader, threadgroup) = target_leader(w, t);
-                ret = cgroup_migrate(w, dst, leader, threadgroup);
-                if ret.is_err() {
-                    if w.bug(Bug::MultiErrorSkipsFinish) {
-                        return ret;
-                    }
-                    break;
-                }
-            }
-        }
-        cgroup_migrate_finish(w, CsetList::Preloaded);
-        ret
+    fn prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), Errno> {
+        cgroup_migrate_prepare_dst(w, dst_cgrp)
     }
 
-    /// Patch 5/5: all csets of `from` are sources, prepared once; then migrate tasks one by one
-    /// until `from` is empty. "This fails iff ->can_attach() fails."
-    fn cgroup_transfer_tasks(&self, w: &mut World, to: CgId, from: CgId) -> Outcome {
-        w.step(Step::CgroupTransferTasks { to, from });
-        // all tasks in @from are being moved, all csets are source
-        let mut i = 0;
-        while i < w.cgroups[from as usize].cset_links.len() {
-            let cset = w.cgroups[from as usize].cset_links[i];
-            i += 1;
-            if w.bug(Bug::TransferSkipsEmptySrc) && w.csets[cset as usize].tasks.is_empty() {
-                continue;
-            }
-            cgroup_migrate_add_src(w, cset, to);
-        }
-        let mut ret = cgroup_migrate_prepare_dst(w, to);
-        if ret.is_ok() {
-            let bound = hang_bound(w.live_task_count());
-            let mut rounds = 0;
-            loop {
-                let Some(task) = w.css_task_iter_first(from) else {
-                    w.step(Step::TransferEmpty);
-                    break;
-                };
-                w.step(Step::TransferNext(task));
-                rounds += 1;
-                if rounds > bound {
-                    // The kernel spins here forever, never reaching cgroup_migrate_finish.
-                    w.step(Step::Hang);
-                    return Outcome::Hang;
-                }
-                ret = cgroup_migrate(w, to, task, false);
-                if ret.is_err() && !w.bug(Bug::TransferContinuesAfterError) {
-                    break;
-                }
-            }
-        }
-        cgroup_migrate_finish(w, CsetList::Preloaded);
-        ret.into()
+    fn migrate(w: &mut World, cgrp: CgId, leader: Pid, threadgroup: bool) -> Result<(), Errno> {
+        cgroup_migrate(w, cgrp, leader, threadgroup)
     }
-}
 
-/// `do { cgroup_migrate_add_src(task_css_set(task), …); if (!threadgroup) break; }
-/// while_each_thread(leader, task)` — every target task, exiting or not.
-fn add_src_of_targets(w: &mut World, dst_cgrp: CgId, leader: Pid, threadgroup: bool) {
-    let mut targets = std::mem::take(&mut w.scratch);
-    w.migration_targets(leader, threadgroup, &mut targets);
-    for &task in &targets {
-        let cset = w.task(task).cset;
-        cgroup_migrate_add_src(w, cset, dst_cgrp);
+    fn finish(w: &mut World) {
+        cgroup_migrate_finish(w, CsetList::Preloaded);
     }
-    w.scratch = targets;
 }
 
 /// `cgroup_migrate_add_src(src_cset, dst_cgrp, preloaded_csets)`.

@@ -16,6 +16,10 @@ impl Design for Legacy {
         "legacy"
     }
 
+    fn about(&self) -> &'static str {
+        "the tree before the Feb 2014 rewrite: cgroup_attach_task in one step"
+    }
+
     fn has_point(&self, point: usize) -> bool {
         shared_point(point) || legacy_point(point)
     }

@@ -174,6 +174,7 @@ pub fn cgdiff_trial(bug: Bug, seed: u64, budget: Duration, max_ops: usize) -> Tr
         jobs: 1,
         max_ops,
         limit: Limit::Time(budget),
+        pair: Default::default(),
     };
     let (shared, counters, stop) = (
         Shared::default(),
@@ -512,7 +513,11 @@ fn faults() -> BoxedStrategy<FaultPlan> {
         proptest::option::weighted(0.35, 1..=12u32),
         proptest::option::weighted(0.25, can_attach),
     )
-        .prop_map(|(alloc, can_attach)| FaultPlan { alloc, can_attach })
+        .prop_map(|(alloc, can_attach)| FaultPlan {
+            alloc,
+            can_attach,
+            exit: None,
+        })
         .boxed()
 }
 

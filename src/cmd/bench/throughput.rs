@@ -77,6 +77,7 @@ fn campaign_run(jobs: usize, a: &Args) -> (CampaignRun, std::collections::BTreeS
         jobs,
         max_ops: a.max_ops,
         limit: Limit::Cases(a.cases),
+        pair: Default::default(),
     };
     let cpu_start = process_cpu_secs();
     let u = campaign::run_unstored(&plan);
