@@ -106,7 +106,7 @@ impl Shows<'_> {
             p.variants.clear();
             let mut plain = of.clone();
             for cop in &mut plain.ops {
-                cop.faults = FaultPlan::default();
+                cop.faults = cop.faults.without_faults();
             }
             p.base = oracle::check_with_bug(&plain, self.bug)
                 .verdict
