@@ -391,17 +391,81 @@ pub struct CanAttachFault {
     pub errno: Errno,
 }
 
+/// A point between the stages of a staged migration (`cgroup_migrate_add_src` …
+/// `cgroup_migrate_finish`), where the stages do not hold `css_set_rwsem` and `cgroup_exit`
+/// (which does not take `cgroup_mutex`) can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StagePoint {
+    /// After the sources are added (`cgroup_migrate_add_src` of every target), before
+    /// `cgroup_migrate_prepare_dst`.
+    AddSrc,
+    /// After `cgroup_migrate_prepare_dst`, before the first `cgroup_migrate`.
+    PrepareDst,
+    /// After the first `cgroup_migrate`, before the next one or `cgroup_migrate_finish`.
+    Migrate,
+}
+
+impl StagePoint {
+    pub const ALL: [StagePoint; 3] = [
+        StagePoint::AddSrc,
+        StagePoint::PrepareDst,
+        StagePoint::Migrate,
+    ];
+
+    /// The case format's name: the stage the point comes after.
+    pub fn name(self) -> &'static str {
+        match self {
+            StagePoint::AddSrc => "add_src",
+            StagePoint::PrepareDst => "prepare_dst",
+            StagePoint::Migrate => "migrate",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<StagePoint> {
+        StagePoint::ALL.into_iter().find(|p| p.name() == s)
+    }
+}
+
+impl fmt::Display for StagePoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// "The exit of task `pid` (its `cgroup_exit`: the task must already be `PF_EXITING`) lands
+/// right after stage `after` of this operation's migration": an interleaving, not a failure.
+/// Where a design has no such point, or the migration never reaches it, the exit lands when
+/// the operation ends (docs/case-format.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct ExitAt {
+    pub after: StagePoint,
+    pub pid: Pid,
+}
+
 /// Faults injected into one operation; both models get the same plan (model.md §7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize)]
 pub struct FaultPlan {
     /// The n-th allocation (1-based, counted in `find_css_set`) made during the operation fails.
     pub alloc: Option<u32>,
     pub can_attach: Option<CanAttachFault>,
+    /// An exit landing between the stages of the migration (case format v2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit: Option<ExitAt>,
 }
 
 impl FaultPlan {
+    /// The plan without its failures: what a fault sweep starts from. An exit between the
+    /// stages is an interleaving, not a fault: it stays.
+    pub fn without_faults(self) -> FaultPlan {
+        FaultPlan {
+            exit: self.exit,
+            ..FaultPlan::default()
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.alloc.is_none() && self.can_attach.is_none()
+        self.alloc.is_none() && self.can_attach.is_none() && self.exit.is_none()
     }
 }
 
@@ -553,6 +617,9 @@ impl Case {
             let index_ok = |n: u32| (1..=MAX_FAULT_INDEX).contains(&n);
             if cop.faults.alloc.is_some_and(|n| !index_ok(n)) {
                 return Err(CaseError::FaultIndex { index });
+            }
+            if let Some(e) = cop.faults.exit {
+                pid_ok(index, e.pid)?;
             }
             if let Some(ca) = cop.faults.can_attach {
                 if !index_ok(ca.nth) {

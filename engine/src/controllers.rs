@@ -3,7 +3,7 @@
 
 use crate::case::{Controller, Errno};
 use crate::planted::Bug;
-use crate::trace::Step;
+use crate::trace::{mark, Step, Warning};
 use crate::world::{Callback, CgId, CsetList, Event, World};
 
 /// Records a callback with its taskset: the tasks on the `mg_tasks` of each css_set of `csets`,
@@ -48,6 +48,9 @@ pub fn can_attach(w: &mut World, c: Controller, dst: CgId) -> Result<(), Errno> 
         .can_attach
         .filter(|f| f.controller == c && f.nth == nth)
         .map(|f| f.errno);
+    if error.is_some() {
+        w.mark(mark::CAN_ATTACH_FIRED);
+    }
     record(w, c, Callback::CanAttach, dst, CsetList::TsetSrc, error);
     match c {
         Controller::Cpuset if error.is_none() => {
@@ -60,6 +63,11 @@ pub fn can_attach(w: &mut World, c: Controller, dst: CgId) -> Result<(), Errno> 
             } else if let Some(first) = taskset_first(w, CsetList::TsetSrc) {
                 // Simplification of the kernel's mm-owner test: the first task leads its group.
                 if w.tasks[first as usize].leader == first {
+                    if w.charge_move.is_some() {
+                        // VM_BUG_ON(mc.from): recorded; a kernel without CONFIG_DEBUG_VM goes
+                        // on and overwrites the move (model.md §6).
+                        w.warn(Warning::VmBugOnMcFrom);
+                    }
                     let hier = w.cgroups[dst as usize].hier;
                     let from = w.cset_cgroup(w.tasks[first as usize].cset, hier);
                     w.charge_move = Some((from, dst));
@@ -106,12 +114,16 @@ pub fn attach(w: &mut World, c: Controller, dst: CgId) {
 /// controller in id order; on the first error, `out_cancel_attach` calls `cancel_attach` of the
 /// controllers before the failing one. Identical on both sides of the patch.
 pub fn can_attach_all(w: &mut World, dst: CgId) -> Result<(), Errno> {
+    check_leader_first(w, CsetList::TsetSrc);
     let bits = w.hiers[w.cgroups[dst as usize].hier as usize].controllers;
     let mut order = Controller::ALL;
     if w.bug(Bug::LegacyCanAttachReversed) {
         order.reverse();
     }
     let cancel_failing = w.bug(Bug::CancelAlsoFailing);
+    if w.lists[CsetList::TsetSrc as usize].len() >= 2 {
+        w.mark(mark::TSET_MULTI_SRC);
+    }
     let stop_after_first = w.bug(Bug::CancelStopsAfterFirst);
     for c in order {
         if bits & c.bit() == 0 || !c.has_can_attach() {
@@ -138,9 +150,32 @@ pub fn can_attach_all(w: &mut World, dst: CgId) -> Result<(), Errno> {
     Ok(())
 }
 
+/// The property "for a process, the taskset's first task is the leader" (what cpuset's and
+/// memcg's callbacks rely on, and what 1b9aba49 restored): checked whenever a process
+/// migration hands its taskset to the controllers. Recorded as
+/// [`Invariant::LeaderFirst`](crate::observe::Invariant::LeaderFirst), which only the
+/// single-design check reads (the seed's two designs both break it, see docs/findings.md).
+fn check_leader_first(w: &mut World, csets: CsetList) {
+    let Some(leader) = w.migrating_leader else {
+        return;
+    };
+    let in_tset = w.lists[csets as usize]
+        .iter()
+        .any(|&c| w.csets[c as usize].mg_tasks.contains(&leader));
+    if in_tset && taskset_first(w, csets) != Some(leader) {
+        w.violate(crate::observe::Invariant::LeaderFirst.bit());
+    }
+}
+
 /// The commit point: every task on every source set's `mg_tasks` goes to that set's
 /// destination, through `cgroup_task_migrate`. Identical on both sides of the patch.
 pub fn commit(w: &mut World) {
+    commit_at(w, false);
+}
+
+/// [`commit`] with `cgroup_task_migrate` putting each task at the tail of its destination's
+/// `mg_tasks` (`list_move_tail`, v3.15 and later) when `tail`.
+pub fn commit_at(w: &mut World, tail: bool) {
     let mut i = 0;
     while i < w.lists[CsetList::TsetSrc as usize].len() {
         let cset = w.lists[CsetList::TsetSrc as usize][i];
@@ -149,7 +184,7 @@ pub fn commit(w: &mut World) {
         while let Some(&pid) = w.csets[cset as usize].mg_tasks.first() {
             let c = &w.csets[cset as usize];
             match (c.mg_src_cgrp, c.mg_dst_cset) {
-                (Some(src), Some(dst)) => w.cgroup_task_migrate(src, pid, dst),
+                (Some(src), Some(dst)) => w.cgroup_task_migrate_at(src, pid, dst, tail),
                 _ => {
                     // The kernel would dereference NULL here.
                     w.warn(crate::trace::Warning::NullDstCset);
@@ -163,6 +198,7 @@ pub fn commit(w: &mut World) {
 
 /// "Notify controllers that migration is complete": `attach` of every bound controller.
 pub fn attach_all(w: &mut World, dst: CgId) {
+    check_leader_first(w, CsetList::TsetDst);
     let bits = w.hiers[w.cgroups[dst as usize].hier as usize].controllers;
     for c in Controller::ALL {
         if bits & c.bit() != 0 && c.has_attach() {

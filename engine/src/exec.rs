@@ -1,7 +1,7 @@
 //! Executing one operation on one model: the preconditions (identical for every design,
 //! model.md §3) and the shared operations (fork, exit, mkdir, rmdir, add controller).
 
-use crate::case::{CaseOp, Errno, Op, Pid, MAX_PID};
+use crate::case::{CaseOp, Errno, Op, Pid, StagePoint, MAX_PID};
 use crate::models::{Design, Outcome};
 use crate::planted::Bug;
 use crate::trace::Step;
@@ -11,6 +11,40 @@ use crate::world::{CgId, Cgroup, TaskList, TaskState, World, INIT_CSET};
 /// (events, release queue, warnings, trace) describe this operation afterwards.
 pub fn apply(w: &mut World, d: &dyn Design, cop: &CaseOp) -> Outcome {
     w.begin_op(cop.faults);
+    let outcome = apply_op(w, d, cop);
+    if w.pending_exit.is_some() && outcome != Outcome::Hang {
+        // The migration never reached the named point (or the design has none): the exit,
+        // concurrent with the operation, lands when the operation ends.
+        land_exit(w);
+    }
+    outcome
+}
+
+/// An exit between the stages of a migration: called by the staged designs right after each
+/// stage. When the operation's plan names this point, the named task's `cgroup_exit` runs
+/// here, as it can in the kernel (it does not take `cgroup_mutex`, and the stages do not hold
+/// `css_set_rwsem` throughout). Once per operation.
+#[inline]
+pub fn exit_point(w: &mut World, after: StagePoint) {
+    if w.pending_exit.is_some_and(|e| e.after == after) {
+        land_exit(w);
+    }
+}
+
+fn land_exit(w: &mut World) {
+    let Some(e) = w.pending_exit.take() else {
+        return;
+    };
+    // A task that is not exiting (or gone, or pid 1) has no cgroup_exit to run: nothing lands.
+    let done = cgroup_exit(w, e.pid).is_ok();
+    w.step(Step::InterleavedExit {
+        pid: e.pid,
+        after: e.after,
+        done,
+    });
+}
+
+fn apply_op(w: &mut World, d: &dyn Design, cop: &CaseOp) -> Outcome {
     match &cop.op {
         Op::Fork {
             parent,
@@ -49,6 +83,9 @@ pub fn apply(w: &mut World, d: &dyn Design, cop: &CaseOp) -> Outcome {
             } else {
                 *pid
             };
+            if threadgroup {
+                w.migrating_leader = Some(leader);
+            }
             d.cgroup_attach_task(w, dst, leader, threadgroup).into()
         }
         Op::MigrateMulti { dst, targets } => {

@@ -1,14 +1,18 @@
-//! Case file format v1: text a person can write, read and diff, and that round-trips:
-//! `parse(&print(&c))?.case == c`. Specified in `docs/case-format.md`.
+//! Case file format v2 (v1 still read): text a person can write, read and diff, and that
+//! round-trips: `parse(&print(&c))?.case == c`. Specified in `docs/case-format.md`.
 //!
 //! ```text
 //! # comment
-//! cgdiff-case v1
+//! cgdiff-case v2
 //! expect agree
+//! designs v3.16,v5.19
 //! hierarchy h1 cpuset,memory notify
 //! fork 1 2
-//! migrate-task 2 h1:/a fail-alloc=2 fail-can-attach=cpuset:1:EINVAL
+//! migrate-task 2 h1:/a fail-alloc=2 fail-can-attach=cpuset:1:EINVAL exit-after=prepare_dst:3
 //! ```
+//!
+//! v2 adds the `designs` line and the `exit-after=` token; a case that uses neither is
+//! printed as v1, byte for byte what earlier builds wrote.
 //!
 //! The parser checks everything [`Case::validate`] checks, at the token that breaks it, so an
 //! error names the line and column a person has to fix; `validate` still runs afterwards as a
@@ -20,11 +24,16 @@ use crate::case::{
     Op, OpKind, Pid, Setup, Target, MAX_DEPTH, MAX_FAULT_INDEX, MAX_MOUNTED, MAX_OPS, MAX_PID,
     MAX_TARGETS,
 };
+use crate::case::{ExitAt, StagePoint};
+use crate::models::Pair;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-/// The version this build reads and writes.
-pub const VERSION: u32 = 1;
+/// The newest version this build reads and writes.
+pub const VERSION: u32 = 2;
+
+/// The oldest version this build still reads (and writes, for a case v2 adds nothing to).
+pub const OLDEST_VERSION: u32 = 1;
 
 /// The first word of every case file.
 pub const HEADER_KEYWORD: &str = "cgdiff-case";
@@ -46,11 +55,13 @@ pub enum Expect {
     Diverge(String),
 }
 
-/// A parsed case file: the case and, when the file states one, the verdict it expects.
+/// A parsed case file: the case and, when the file states them, the verdict it expects and
+/// the pair of designs it was found on (v2's `designs` line).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaseFile {
     pub case: Case,
     pub expect: Option<Expect>,
+    pub designs: Option<Pair>,
 }
 
 /// Why a case file does not parse: where (1-based line and column, columns in characters) and
@@ -345,18 +356,51 @@ fn faults(l: &Line, toks: &[Tok]) -> Result<FaultPlan, ParseError> {
                 return Err(twice("fail-can-attach"));
             }
             f.can_attach = Some(can_attach_fault(l, t, v)?);
+        } else if let Some(v) = t.after("exit-after=") {
+            if f.exit.is_some() {
+                return Err(twice("exit-after"));
+            }
+            f.exit = Some(exit_after(l, t, v)?);
         } else {
             return Err(l.err(
                 t.col,
                 format!(
-                    "unexpected {:?} (expected a fault token fail-alloc=N or \
-                     fail-can-attach=CONTROLLER:K:ERRNO, or the end of the line)",
+                    "unexpected {:?} (expected a fault token fail-alloc=N, \
+                     fail-can-attach=CONTROLLER:K:ERRNO or exit-after=POINT:PID, or the end of \
+                     the line)",
                     t.shown()
                 ),
             ));
         }
     }
     Ok(f)
+}
+
+/// `POINT:PID`, the value of an `exit-after=` token `whole` (v2).
+fn exit_after(l: &Line, whole: Tok, v: Tok) -> Result<ExitAt, ParseError> {
+    let [p, n] = v.split(':')[..] else {
+        return Err(l.err(
+            whole.col,
+            format!(
+                "expected exit-after=POINT:PID (e.g. exit-after=prepare_dst:3), got {:?}",
+                whole.shown()
+            ),
+        ));
+    };
+    let Some(after) = StagePoint::from_name(p.text) else {
+        return Err(l.err(
+            p.col,
+            format!(
+                "unknown stage {:?} (expected one of {})",
+                p.shown(),
+                names(&StagePoint::ALL, StagePoint::name)
+            ),
+        ));
+    };
+    Ok(ExitAt {
+        after,
+        pid: pid(l, n, "the pid of the exiting task")?,
+    })
 }
 
 /// `CONTROLLER:K:ERRNO`, the value of a `fail-can-attach=` token `whole`.
@@ -398,7 +442,10 @@ fn can_attach_fault(l: &Line, whole: Tok, v: Tok) -> Result<CanAttachFault, Pars
 /// What the lines read so far have declared; each line is checked against it.
 struct Parser {
     header: bool,
+    /// The version the header names.
+    version: u32,
     expect: Option<Expect>,
+    designs: Option<Pair>,
     hierarchies: Vec<HierarchySetup>,
     /// Line of each hierarchy declaration.
     hier_lines: Vec<usize>,
@@ -415,7 +462,9 @@ impl Parser {
     fn new() -> Self {
         Parser {
             header: false,
+            version: VERSION,
             expect: None,
+            designs: None,
             hierarchies: Vec::new(),
             hier_lines: Vec::new(),
             bound: [None; Controller::ALL.len()],
@@ -435,6 +484,7 @@ impl Parser {
         match first.text {
             HEADER_KEYWORD => Err(l.err(first.col, "a second header line (it may appear once)")),
             "expect" => self.expect_line(l, first),
+            "designs" => self.designs_line(l, first),
             "hierarchy" => self.hierarchy_line(l, first),
             word => self.op_line(l, first, word),
         }
@@ -445,34 +495,69 @@ impl Parser {
             return Err(l.err(
                 first.col,
                 format!(
-                    "expected the header `{HEADER_KEYWORD} v{VERSION}` before anything else, got {:?}",
+                    "expected the header `{HEADER_KEYWORD} v{OLDEST_VERSION}` before anything else, got {:?}",
                     first.shown()
                 ),
             ));
         }
         let mut a = Args::new(l);
         let v = a.take(&format!(
-            "format version (expected `{HEADER_KEYWORD} v{VERSION}`)"
+            "format version (expected `{HEADER_KEYWORD} v{OLDEST_VERSION}`)"
         ))?;
         let Some(n) = v.after("v").and_then(|d| digits(d.text)) else {
             return Err(l.err(
                 v.col,
                 format!(
-                    "expected a format version like v{VERSION}, got {:?}",
+                    "expected a format version like v{OLDEST_VERSION}, got {:?}",
                     v.shown()
                 ),
             ));
         };
-        if n != u64::from(VERSION) {
+        if !(u64::from(OLDEST_VERSION)..=u64::from(VERSION)).contains(&n) {
             let shown = Shown(v.text.get(1..).unwrap_or(""));
             return Err(l.err(
                 v.col,
-                format!("unsupported case format version {shown} (this cgdiff reads v{VERSION})"),
+                format!(
+                    "unsupported case format version {shown} (this cgdiff reads v{OLDEST_VERSION} to v{VERSION})"
+                ),
             ));
         }
         a.finish()?;
         self.header = true;
+        self.version = n as u32;
         Ok(())
+    }
+
+    /// A v2 feature on a v1 file: an error at its word.
+    fn needs_v2(&self, l: &Line, col: usize, what: &str) -> Result<(), ParseError> {
+        if self.version < 2 {
+            return Err(l.err(
+                col,
+                format!(
+                    "{what} needs `{HEADER_KEYWORD} v2` (this file says v{})",
+                    self.version
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `designs A,B` (v2): the pair the case was found on, before the hierarchy lines.
+    fn designs_line(&mut self, l: &Line, first: Tok) -> Result<(), ParseError> {
+        self.needs_v2(l, first.col, "a `designs` line")?;
+        if self.designs.is_some() {
+            return Err(l.err(
+                first.col,
+                "a second `designs` line (at most one is allowed)",
+            ));
+        }
+        if !self.hierarchies.is_empty() {
+            return Err(l.err(first.col, "`designs` must come before the hierarchy lines"));
+        }
+        let mut a = Args::new(l);
+        let v = a.take("two design names after `designs`, as `designs legacy,four-stage`")?;
+        self.designs = Some(Pair::parse(v.text).map_err(|e| l.err(v.col, e.to_string()))?);
+        a.finish()
     }
 
     fn expect_line(&mut self, l: &Line, first: Tok) -> Result<(), ParseError> {
@@ -604,6 +689,14 @@ impl Parser {
         let mut a = Args::new(l);
         let op = self.op_args(l, kind, &mut a)?;
         let faults = faults(l, a.rest())?;
+        if faults.exit.is_some() {
+            let col = a
+                .rest()
+                .iter()
+                .find(|t| t.text.starts_with("exit-after="))
+                .map_or(first.col, |t| t.col);
+            self.needs_v2(l, col, "an exit-after= token")?;
+        }
         self.ops.push(CaseOp { op, faults });
         self.op_pos.push((l.no, first.col));
         Ok(())
@@ -681,7 +774,10 @@ impl Parser {
         let dst = self.path(l, a.take("a destination cgroup path")?)?;
         let what = &format!("a target (a pid 1..={MAX_PID}, or p:PID for a whole process)");
         let mut targets = Vec::new();
-        while let Some(t) = a.peek().filter(|t| !t.text.starts_with("fail-")) {
+        while let Some(t) = a
+            .peek()
+            .filter(|t| !t.text.starts_with("fail-") && !t.text.starts_with("exit-after="))
+        {
             a.take(what)?;
             if targets.len() == MAX_TARGETS {
                 return Err(l.err(
@@ -796,7 +892,7 @@ impl Parser {
         };
         if !self.header {
             return Err(at_end(format!(
-                "no header (expected `{HEADER_KEYWORD} v{VERSION}` as the first line that is not blank or a comment)"
+                "no header (expected `{HEADER_KEYWORD} v{OLDEST_VERSION}` as the first line that is not blank or a comment)"
             )));
         }
         if self.hierarchies.is_empty() {
@@ -816,6 +912,7 @@ impl Parser {
         Ok(CaseFile {
             case,
             expect: self.expect,
+            designs: self.designs,
         })
     }
 }
@@ -929,24 +1026,40 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<CaseFile, ParseError> {
 // Printing
 
 /// The canonical text of a case: header, hierarchies, one operation per line, single spaces,
-/// no comments. Canonical so that stored cases compare and diff as text.
+/// no comments. Canonical so that stored cases compare and diff as text. v1 unless the case
+/// uses a v2 feature.
 pub fn print(case: &Case) -> String {
-    let mut out = format!("{HEADER_KEYWORD} v{VERSION}\n");
-    print_body(case, &mut out);
-    out
+    print_with_designs(case, None)
 }
 
-/// The canonical text of a case file, with its `expect` line when it has one.
+/// [`print`] with a `designs` line naming `pair`, unless it is `None` or the default pair.
+pub fn print_with_designs(case: &Case, pair: Option<Pair>) -> String {
+    print_parts(case, None, pair)
+}
+
+/// The canonical text of a case file, with its `expect` line when it has one, and its
+/// `designs` line when it names a pair other than the default.
 pub fn print_file(file: &CaseFile) -> String {
-    let mut out = format!("{HEADER_KEYWORD} v{VERSION}\n");
-    match &file.expect {
+    print_parts(&file.case, file.expect.as_ref(), file.designs)
+}
+
+fn print_parts(case: &Case, expect: Option<&Expect>, designs: Option<Pair>) -> String {
+    let designs = designs.filter(|p| !p.is_default());
+    // v2 when the file names a pair or has an exit between stages, v1 otherwise.
+    let v2 = designs.is_some() || case.ops.iter().any(|o| o.faults.exit.is_some());
+    let version = if v2 { VERSION } else { OLDEST_VERSION };
+    let mut out = format!("{HEADER_KEYWORD} v{version}\n");
+    match expect {
         Some(Expect::Agree) => out.push_str("expect agree\n"),
         Some(Expect::Diverge(s)) => {
             let _ = writeln!(out, "expect diverge {s}");
         }
         None => {}
     }
-    print_body(&file.case, &mut out);
+    if let Some(p) = designs {
+        let _ = writeln!(out, "designs {p}");
+    }
+    print_body(case, &mut out);
     out
 }
 
@@ -1007,5 +1120,8 @@ fn write_faults(s: &mut String, f: &FaultPlan) {
             c.nth,
             c.errno
         );
+    }
+    if let Some(e) = f.exit {
+        let _ = write!(s, " exit-after={}:{}", e.after, e.pid);
     }
 }

@@ -3,8 +3,8 @@
 //! The same decoder serves the fuzz targets (through `Arbitrary`), campaigns and benchmarks.
 
 use crate::case::{
-    CanAttachFault, Case, CaseOp, CgPath, Controller, Errno, FaultPlan, HierarchySetup, Op, Pid,
-    Setup, Target, MAX_DEPTH, MAX_MOUNTED, MAX_PID,
+    CanAttachFault, Case, CaseOp, CgPath, Controller, Errno, ExitAt, FaultPlan, HierarchySetup, Op,
+    Pid, Setup, StagePoint, Target, MAX_DEPTH, MAX_MOUNTED, MAX_PID,
 };
 use arbitrary::{Arbitrary, Unstructured};
 
@@ -20,6 +20,32 @@ impl<'a> Arbitrary<'a> for Case {
 /// Decodes `data` into a case of at most `max_ops` operations.
 pub fn from_bytes(data: &[u8], max_ops: usize) -> Case {
     generate(&mut Unstructured::new(data), max_ops)
+}
+
+/// What a generator may put in a case beyond the v1 language.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GenOptions {
+    /// Land the exit of an exiting task between the stages of a migration
+    /// (`exit-after=POINT:PID`). Only meaningful when both designs compared have the stages:
+    /// see [`GenOptions::for_pair`].
+    pub exits: bool,
+}
+
+impl GenOptions {
+    /// What a campaign on `pair` generates: exits between stages when both designs have them.
+    /// (A pair with legacy gets none: legacy has no such points, so the exit would land at
+    /// another moment in each design and the comparison would flag the timing.) The default
+    /// pair's case stream is the v1 stream, byte for byte.
+    pub fn for_pair(pair: crate::models::Pair) -> GenOptions {
+        GenOptions {
+            exits: pair.has_stages(),
+        }
+    }
+}
+
+/// [`from_bytes`] with options. With [`GenOptions::default`] it decodes the same case.
+pub fn from_bytes_with(data: &[u8], max_ops: usize, opts: GenOptions) -> Case {
+    generate_with(&mut Unstructured::new(data), max_ops, opts)
 }
 
 /// The generator's view of the world: which pids and paths exist. It follows only what the
@@ -90,6 +116,15 @@ impl Shadow {
             .filter(|t| !t.3 && (!live_only || !t.2))
             .nth(k)
             .map_or(1, |t| t.0)
+    }
+
+    /// Tasks that began exiting and are not gone: the ones an exit can finish.
+    fn exiting(&self) -> Vec<Pid> {
+        self.tasks
+            .iter()
+            .filter(|t| t.2 && !t.3)
+            .map(|t| t.0)
+            .collect()
     }
 
     fn pick_path(&self, u: &mut Unstructured, hier: usize) -> CgPath {
@@ -179,6 +214,11 @@ fn faults(u: &mut Unstructured) -> FaultPlan {
 
 /// Decodes one case from `u`; never fails.
 pub fn generate(u: &mut Unstructured, max_ops: usize) -> Case {
+    generate_with(u, max_ops, GenOptions::default())
+}
+
+/// [`generate`] with options.
+pub fn generate_with(u: &mut Unstructured, max_ops: usize, opts: GenOptions) -> Case {
     let setup = setup(u);
     let n = setup.hierarchies.len();
     let mut sh = Shadow {
@@ -206,12 +246,7 @@ pub fn generate(u: &mut Unstructured, max_ops: usize) -> Case {
                 Some(Op::ExitBegin { pid })
             }
             28..=33 => {
-                let exiting: Vec<Pid> = sh
-                    .tasks
-                    .iter()
-                    .filter(|t| t.2 && !t.3)
-                    .map(|t| t.0)
-                    .collect();
+                let exiting = sh.exiting();
                 let pid = if exiting.is_empty() {
                     sh.pick_task(u, false)
                 } else {
@@ -294,11 +329,22 @@ pub fn generate(u: &mut Unstructured, max_ops: usize) -> Case {
             }),
         };
         let Some(op) = op else { continue };
-        let faults = if op.kind().is_migration() {
+        let mut faults = if op.kind().is_migration() {
             faults(u)
         } else {
             FaultPlan::default()
         };
+        if opts.exits && op.kind().is_migration() {
+            // An exiting task may finish its exit between two stages of any migration (it
+            // does not take cgroup_mutex): pick one of the exiting tasks, as exit-finish does.
+            let exiting = sh.exiting();
+            if !exiting.is_empty() && chance(u, 40) {
+                let pid = exiting[below(u, exiting.len())];
+                let after = StagePoint::ALL[below(u, StagePoint::ALL.len())];
+                sh.exit_finish(pid);
+                faults.exit = Some(ExitAt { after, pid });
+            }
+        }
         ops.push(CaseOp { op, faults });
     }
     Case { setup, ops }

@@ -22,6 +22,8 @@ pub struct Fingerprint {
     pub callbacks: u64,
     pub callback_order: u64,
     pub release: u64,
+    /// Which cgroups are releasable (`CGRP_RELEASABLE`): compared as part of `release`.
+    pub releasable: u64,
     pub warnings: u64,
 }
 
@@ -52,10 +54,18 @@ pub enum Invariant {
     /// Nothing uses a freed css_set (a tombstone): no task points at one, no list or
     /// migration field names one, no reference was taken or dropped on one.
     Freed = 7,
+    /// Every css_set a staged migration moves tasks into is pinned by that migration (on one
+    /// of its preload lists, holding a reference) from `cgroup_migrate_prepare_dst` to
+    /// `cgroup_migrate_finish`. Checked when prepare_dst succeeds.
+    Pinned = 8,
+    /// For a process (a `cgroup.procs` write), the taskset's first task is the group leader
+    /// when the leader moves. A property of one design, not compared by the differential
+    /// oracle (both seed designs break it): see [`Invariant::ORACLE`].
+    LeaderFirst = 9,
 }
 
 impl Invariant {
-    pub const ALL: [Invariant; 8] = [
+    pub const ALL: [Invariant; 10] = [
         Invariant::TaskLists,
         Invariant::Refcount,
         Invariant::Hash,
@@ -64,7 +74,13 @@ impl Invariant {
         Invariant::ControllerRest,
         Invariant::Bound,
         Invariant::Freed,
+        Invariant::Pinned,
+        Invariant::LeaderFirst,
     ];
+
+    /// The invariants the differential oracle checks after every operation (every one but
+    /// [`Invariant::LeaderFirst`], which the single-design check adds).
+    pub const ORACLE: u16 = !(1 << Invariant::LeaderFirst as u16);
 
     pub fn describe(self) -> &'static str {
         match self {
@@ -84,11 +100,33 @@ impl Invariant {
             }
             Invariant::Bound => "the operation finished within its bound",
             Invariant::Freed => "no freed css_set is used (use-after-free)",
+            Invariant::Pinned => {
+                "every css_set a migration moves tasks into is pinned by it from prepare_dst to finish"
+            }
+            Invariant::LeaderFirst => {
+                "for a process, the taskset's first task is the leader"
+            }
         }
     }
 
-    pub fn bit(self) -> u8 {
-        1 << self as u8
+    pub fn bit(self) -> u16 {
+        1 << self as u16
+    }
+
+    /// The invariant's short name (for single-design reports).
+    pub fn name(self) -> &'static str {
+        match self {
+            Invariant::TaskLists => "task-lists",
+            Invariant::Refcount => "refcount",
+            Invariant::Hash => "hash",
+            Invariant::MigrationState => "migration-state",
+            Invariant::Links => "links",
+            Invariant::ControllerRest => "controller-rest",
+            Invariant::Bound => "bound",
+            Invariant::Freed => "freed",
+            Invariant::Pinned => "pinned",
+            Invariant::LeaderFirst => "leader-first",
+        }
     }
 }
 
@@ -97,20 +135,26 @@ pub fn fingerprint(w: &World, outcome: Outcome) -> Fingerprint {
     observe(w, outcome).0
 }
 
-/// Checks every invariant; returns the violated ones as [`Invariant::bit`]s.
-pub fn check_invariants(w: &World, outcome: Outcome) -> u8 {
+/// Checks every invariant the oracle checks; returns the violated ones as [`Invariant::bit`]s.
+pub fn check_invariants(w: &World, outcome: Outcome) -> u16 {
     observe(w, outcome).1
+}
+
+/// Every invariant and property of one design, [`Invariant::LeaderFirst`] included: what the
+/// single-design check reads.
+pub fn check_properties(w: &World, outcome: Outcome) -> u16 {
+    observe(w, outcome).1 | w.violated
 }
 
 /// One pass over the world: the fingerprint and the violated invariants together, because the
 /// step loop needs both after every operation. No allocation.
-pub fn observe(w: &World, outcome: Outcome) -> (Fingerprint, u8) {
+pub fn observe(w: &World, outcome: Outcome) -> (Fingerprint, u16) {
     let n = w.n_hiers();
     let mut fp = Fingerprint {
         result: mix(outcome_code(outcome)),
         ..Fingerprint::default()
     };
-    let mut bad = 0u8;
+    let mut bad = w.violated & Invariant::ORACLE;
     if outcome == Outcome::Hang {
         bad |= Invariant::Bound.bit();
     }
@@ -175,6 +219,7 @@ pub fn observe(w: &World, outcome: Outcome) -> (Fingerprint, u8) {
             || c.mg_dst_cset.is_some()
             || c.mg_node.is_some()
             || c.mg_preload_node.is_some()
+            || c.mg_dst_preload_node.is_some()
         {
             bad |= Invariant::MigrationState.bit();
         }
@@ -214,8 +259,14 @@ pub fn observe(w: &World, outcome: Outcome) -> (Fingerprint, u8) {
         seen_big.resize(w.csets.len(), 0u8);
         &mut seen_big
     };
+    let mut releasable = 0u64;
     for (id, cg) in w.cgroups.iter().enumerate() {
         links += cg.cset_links.len();
+        // CGRP_RELEASABLE is printed in every snapshot, so it is compared too (class
+        // `release`): a difference shows at the operation that made it.
+        if cg.releasable && !cg.removed {
+            releasable = releasable.wrapping_add(mix(id as u64 ^ 0x7265_6c65_6173_6162));
+        }
         if cg.attach_in_progress != 0 {
             bad |= Invariant::ControllerRest.bit();
             fp.controller = fp
@@ -270,6 +321,7 @@ pub fn observe(w: &World, outcome: Outcome) -> (Fingerprint, u8) {
         ordered = step(ordered, h);
     }
     fp.callback_order = ordered;
+    fp.releasable = releasable;
     fp.release = w
         .release_queued
         .iter()
@@ -328,9 +380,11 @@ impl Snapshot {
                 Some((_, TaskList::MgTasks)) => "on mg_tasks",
                 None => "unlinked",
             };
+            let cs = &w.csets[t.cset as usize];
             s.tasks.push(format!(
-                "task {pid}: {state}, {linked}, in {}",
-                tuple_text(w, &w.csets[t.cset as usize].cgrps)
+                "task {pid}: {state}, {linked}, in {}{}",
+                tuple_text(w, &cs.cgrps),
+                if cs.live { "" } else { " (a FREED css_set)" }
             ));
         }
         let mut csets: Vec<String> = w
@@ -350,7 +404,10 @@ impl Snapshot {
                 if c.mg_src_cgrp.is_some() || c.mg_dst_cset.is_some() {
                     line += ", migration fields set";
                 }
-                if c.mg_node.is_some() || c.mg_preload_node.is_some() {
+                if c.mg_node.is_some()
+                    || c.mg_preload_node.is_some()
+                    || c.mg_dst_preload_node.is_some()
+                {
                     line += ", on a migration list";
                 }
                 line

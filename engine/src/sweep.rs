@@ -36,7 +36,7 @@ pub fn fault(f: usize) -> FaultPlan {
     if f < SWEEP_ALLOCS as usize {
         FaultPlan {
             alloc: Some(f as u32 + 1),
-            can_attach: None,
+            ..FaultPlan::default()
         }
     } else {
         FaultPlan {
@@ -46,6 +46,7 @@ pub fn fault(f: usize) -> FaultPlan {
                 nth: 1,
                 errno: Errno::EINVAL,
             }),
+            ..FaultPlan::default()
         }
     }
 }
@@ -71,7 +72,7 @@ impl Variant<'_> {
             ops: of.ops[..=self.op].to_vec(),
         };
         for cop in &mut c.ops {
-            cop.faults = FaultPlan::default();
+            cop.faults = cop.faults.without_faults();
         }
         c.ops[self.op] = self.cop.clone();
         c
@@ -110,7 +111,7 @@ impl Sweeper {
     pub fn run(&mut self, case: &Case, mut each: impl FnMut(&Variant) -> bool) -> Swept {
         let mut ops = case.ops.clone();
         for cop in &mut ops {
-            cop.faults = FaultPlan::default();
+            cop.faults = cop.faults.without_faults();
         }
         let mut base = Session::new(&case.setup, self.pair.0, self.opts);
         let mut swept = Swept::default();
@@ -124,7 +125,10 @@ impl Sweeper {
                         }
                         none => none.insert(base.clone()),
                     };
-                    op.faults = fault(f);
+                    op.faults = FaultPlan {
+                        exit: op.faults.exit,
+                        ..fault(f)
+                    };
                     let divergence = fork.step(op);
                     swept.variants += 1;
                     swept.ops += 1;
@@ -138,7 +142,7 @@ impl Sweeper {
                         return swept;
                     }
                 }
-                op.faults = FaultPlan::default();
+                op.faults = op.faults.without_faults();
             }
             swept.ops += 1;
             if base.step(op).is_some() {
@@ -160,7 +164,7 @@ mod tests {
     fn by_rerunning(case: &Case) -> Vec<(usize, usize, String)> {
         let mut plain = case.clone();
         for cop in &mut plain.ops {
-            cop.faults = FaultPlan::default();
+            cop.faults = cop.faults.without_faults();
         }
         let last = crate::oracle::check(&plain)
             .verdict

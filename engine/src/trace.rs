@@ -23,6 +23,10 @@ pub enum Warning {
     /// A preloaded source without a destination reached `cgroup_migrate`: a NULL dereference
     /// in the kernel.
     NullDstCset,
+    /// `VM_BUG_ON(mc.from)` (`mem_cgroup_can_attach`, v3.14 mm/memcontrol.c): memory's
+    /// can_attach starts a charge move while one is still in progress. A BUG on kernels built
+    /// with `CONFIG_DEBUG_VM`; without it the kernel carries on and overwrites (model.md §6).
+    VmBugOnMcFrom,
     /// A reference taken or dropped on a css_set that was already freed: a use-after-free in
     /// the kernel (what KASAN would report).
     UseAfterFree,
@@ -38,9 +42,44 @@ impl Warning {
             Warning::TaskMigrateExiting => "WARN_ON_ONCE(tsk->flags & PF_EXITING)",
             Warning::RefcountUnderflow => "css_set refcount underflow",
             Warning::NullDstCset => "NULL cset->mg_dst_cset in cgroup_migrate",
+            Warning::VmBugOnMcFrom => "VM_BUG_ON(mc.from)",
             Warning::UseAfterFree => "use-after-free: css_set used after it was freed",
         }
     }
+}
+
+/// Evidence a model leaves about one operation beyond its steps: facts the recognisers of
+/// `findings` read to tell one root cause from another. One bit each, cleared per operation
+/// ([`crate::world::World::marks`]); setting one is an `|=`, so the step loop stays cheap.
+pub mod mark {
+    /// The operation's allocation fault fired (an allocation point with that index was reached).
+    pub const ALLOC_FIRED: u16 = 1 << 0;
+    /// The operation's can_attach fault fired (that controller's nth can_attach was called).
+    pub const CAN_ATTACH_FIRED: u16 = 1 << 1;
+    /// Four-stage preloaded a source css_set that no moving target is on (an exiting or zombie
+    /// target's set, or a set of `from` with no live task): `prepare_dst` looks a destination
+    /// up for it all the same.
+    pub const IDLE_PRELOAD: u16 = 1 << 2;
+    /// `prepare_dst` failed with ENOMEM on the allocation for such an idle source, or after
+    /// allocations made for one (which legacy never makes, so its count of allocations is
+    /// behind four-stage's).
+    pub const IDLE_ENOMEM: u16 = 1 << 3;
+    /// `cgroup_migrate_finish` freed a destination built only for idle sources, and that queued
+    /// a release notification of a cgroup that was releasable before the operation.
+    pub const IDLE_DST_RELEASE: u16 = 1 << 4;
+    /// `cgroup_migrate_finish` freed a destination built for a source with tasks to move, unused
+    /// because the migration failed (can_attach, or a later allocation), and that queued a
+    /// release notification of a cgroup that was releasable before the operation.
+    pub const UNUSED_DST_RELEASE: u16 = 1 << 5;
+    /// A taskset handed to can_attach drew from two or more source css_sets.
+    pub const TSET_MULTI_SRC: u16 = 1 << 6;
+    /// `prepare_dst` created two or more css_sets in one go.
+    pub const MULTI_CREATED: u16 = 1 << 7;
+    /// Legacy's ENOMEM path past `out_cancel_attach` left controller state raised by a
+    /// can_attach (cpuset's attach_in_progress, memory's charge move) that nothing will undo.
+    pub const UNCANCELLED_CAN_ATTACH: u16 = 1 << 8;
+    /// A put in `cgroup_migrate_finish` freed a css_set and queued a release notification.
+    pub const FINISH_RELEASE: u16 = 1 << 9;
 }
 
 /// One step a model took. The names are the kernel functions (and the branches in them) that
@@ -102,10 +141,24 @@ pub enum Step {
     TransferEmpty,
     Hang,
     Warn(Warning),
+    // Later designs (v3.15 …), and exits between the stages.
+    /// v3.15+ `cgroup_migrate`: "leave @task alone if post_fork() hasn't linked it yet".
+    MigrateSkipUnlinked(Pid),
+    /// v3.16+ `cgroup_migrate_prepare_dst`: a source whose destination is itself is dropped.
+    PrepareDstSameSet,
+    /// v4.15 `cgroup_transfer_tasks`: the iterator passes over a `PF_EXITING` task.
+    TransferSkipExiting(Pid),
+    /// The `cgroup_exit` of a task landing between two stages (or at the end of the
+    /// operation); `done` is false when the task had no exit to finish.
+    InterleavedExit {
+        pid: Pid,
+        after: crate::case::StagePoint,
+        done: bool,
+    },
 }
 
 /// Number of coverage counters: one per [`Step`] variant.
-pub const COVERAGE_POINTS: usize = 37;
+pub const COVERAGE_POINTS: usize = 41;
 
 /// Coverage points of legacy `cgroup_attach_task`'s own branches (collection and its ENOMEM
 /// path): no staged design has them.
@@ -124,6 +177,9 @@ pub fn stage_point(point: usize) -> bool {
 pub fn shared_point(point: usize) -> bool {
     point < 37 && !legacy_point(point) && !stage_point(point)
 }
+
+/// Coverage point of the exits that land between stages (every staged design has it).
+pub const INTERLEAVED_EXIT_POINT: usize = 40;
 
 impl Step {
     /// The coverage counter this step increments (payloads ignored).
@@ -166,6 +222,10 @@ impl Step {
             Step::TransferEmpty => 34,
             Step::Hang => 35,
             Step::Warn(_) => 36,
+            Step::MigrateSkipUnlinked(_) => 37,
+            Step::PrepareDstSameSet => 38,
+            Step::TransferSkipExiting(_) => 39,
+            Step::InterleavedExit { .. } => 40,
         }
     }
 
@@ -209,6 +269,10 @@ impl Step {
             "cgroup_transfer_tasks: from is empty",
             "hang (no progress within bound)",
             "WARN_ON fired",
+            "cgroup_migrate: skip task post_fork() has not linked",
+            "cgroup_migrate_prepare_dst: src is dst, dropped",
+            "cgroup_transfer_tasks: skip PF_EXITING",
+            "cgroup_exit between stages",
         ];
         NAMES.get(point).copied().unwrap_or("?")
     }
@@ -270,6 +334,22 @@ impl fmt::Display for Step {
             Step::TransferEmpty => write!(f, "transfer: from has no task"),
             Step::Hang => write!(f, "HANG: no progress within the bound"),
             Step::Warn(w) => write!(f, "WARNING: {}", w.name()),
+            Step::MigrateSkipUnlinked(p) => write!(f, "skip {p}: cg_list empty (post_fork)"),
+            Step::PrepareDstSameSet => write!(
+                f,
+                "prepare_dst: src_cset == dst_cset, list_del_init(src) and put both"
+            ),
+            Step::TransferSkipExiting(p) => write!(f, "transfer: skip {p}: PF_EXITING"),
+            Step::InterleavedExit { pid, after, done } => {
+                if done {
+                    write!(f, "cgroup_exit({pid}) runs here (exit after {after})")
+                } else {
+                    write!(
+                        f,
+                        "exit of {pid} after {after}: not exiting, nothing to finish"
+                    )
+                }
+            }
         }
     }
 }

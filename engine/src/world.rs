@@ -33,7 +33,15 @@ pub enum CsetList {
     Preloaded = 2,
     /// The local `csets` list of `cgroup_migrate_prepare_dst` (through `mg_preload_node`).
     PrepareDst = 3,
+    /// `mgctx->preloaded_dst_csets` of v4.11 and later (through `mg_preload_node` until v5.19,
+    /// `mg_dst_preload_node` from v5.19).
+    PreloadedDst = 4,
+    /// The local `preloaded` list of v4.x `cgroup_migrate_finish` (through `mg_preload_node`).
+    FinishLocal = 5,
 }
+
+/// Number of [`CsetList`]s.
+pub const CSET_LISTS: usize = 6;
 
 /// Which of its css_set's two task lists a task's `cg_list` node is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +91,21 @@ pub struct Cset {
     pub mg_dst_cset: Option<CsetId>,
     pub mg_node: Option<CsetList>,
     pub mg_preload_node: Option<CsetList>,
+    /// Evidence about this set's part in the migration in progress ([`cset_flag`]); cleared by
+    /// `cgroup_migrate_finish`. Read by no kernel code: it only feeds [`World::marks`].
+    pub mg_flags: u8,
+    /// v5.19's separate `mg_dst_preload_node` (07fd5b6cdf3c); unused by earlier designs.
+    pub mg_dst_preload_node: Option<CsetList>,
+}
+
+/// Bits of [`Cset::mg_flags`].
+pub mod cset_flag {
+    /// A preloaded source that a moving (non-exiting) target is on.
+    pub const LIVE_TARGET: u8 = 1;
+    /// A destination gathered by `prepare_dst`.
+    pub const DST: u8 = 2;
+    /// A destination of at least one source with a moving target.
+    pub const DST_LIVE: u8 = 4;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,7 +200,7 @@ pub struct World {
     /// Indexed by pid; pid 0 is never used.
     pub tasks: Vec<Task>,
     /// The css_set lists named by [`CsetList`].
-    pub lists: [Vec<CsetId>; 4],
+    pub lists: [Vec<CsetId>; CSET_LISTS],
     /// memory's "charge move in progress" (from, to).
     pub charge_move: Option<(CgId, CgId)>,
     /// A reusable buffer for the targets of a migration walk (keeps allocation off the loop).
@@ -192,8 +215,22 @@ pub struct World {
     pub events: Vec<Event>,
     pub event_pids: Vec<Pid>,
     pub warnings: Vec<Warning>,
+    /// Invariants a model broke in the middle of this operation (bits of
+    /// [`crate::observe::Invariant`]): what only the moment shows, such as a destination not
+    /// pinned while tasks move into it.
+    pub violated: u16,
+    /// An exit of a task that lands between the stages of this operation's migration, until
+    /// it has landed (see [`crate::exec::exit_point`]).
+    pub pending_exit: Option<crate::case::ExitAt>,
+    /// The leader of the process a migration is collecting, while it does (for the
+    /// "taskset's first task is the leader" property).
+    pub migrating_leader: Option<Pid>,
     pub trace: Trace,
     pub coverage: Coverage,
+    /// The coverage points ([`Step::point`]) this operation reached, one bit each.
+    pub op_steps: u64,
+    /// Evidence for the recognisers ([`crate::trace::mark`]) left by this operation.
+    pub marks: u16,
     /// The planted bug switched on in this world, if any (benchmarks and tests only: see
     /// [`crate::planted`]). Absent from the normal build.
     #[cfg(any(test, feature = "planted-bugs"))]
@@ -238,6 +275,8 @@ clone_reusing!(Cset {
     mg_dst_cset,
     mg_node,
     mg_preload_node,
+    mg_flags,
+    mg_dst_preload_node,
 });
 clone_reusing!(Task {
     state,
@@ -261,8 +300,13 @@ clone_reusing!(World {
     events,
     event_pids,
     warnings,
+    violated,
+    pending_exit,
+    migrating_leader,
     trace,
     coverage,
+    op_steps,
+    marks,
     #[cfg(any(test, feature = "planted-bugs"))]
     planted,
 });
@@ -299,8 +343,13 @@ impl World {
             events: Vec::new(),
             event_pids: Vec::new(),
             warnings: Vec::new(),
+            violated: 0,
+            pending_exit: None,
+            migrating_leader: None,
             trace: Trace::default(),
             coverage: Coverage::default(),
+            op_steps: 0,
+            marks: 0,
             #[cfg(any(test, feature = "planted-bugs"))]
             planted: None,
         };
@@ -363,7 +412,23 @@ impl World {
         self.events.clear();
         self.event_pids.clear();
         self.warnings.clear();
+        self.violated = 0;
+        self.pending_exit = faults.exit;
+        self.migrating_leader = None;
         self.trace.clear();
+        self.op_steps = 0;
+        self.marks = 0;
+    }
+
+    /// Leaves a piece of evidence about this operation ([`crate::trace::mark`]).
+    #[inline]
+    pub fn mark(&mut self, m: u16) {
+        self.marks |= m;
+    }
+
+    /// Records an invariant broken in the middle of the operation.
+    pub fn violate(&mut self, bit: u16) {
+        self.violated |= bit;
     }
 
     /// Whether planted bug `b` is switched on in this world: the guard of every planted line.
@@ -384,6 +449,7 @@ impl World {
     /// Records a kernel-named step (trace and coverage).
     #[inline]
     pub fn step(&mut self, s: Step) {
+        self.op_steps |= 1 << s.point();
         self.coverage.hit(s);
         self.trace.push(s);
     }
@@ -487,6 +553,13 @@ impl World {
         self.task_list_add(pid, cset, which);
     }
 
+    /// `list_move_tail(&task->cg_list, &cset->…)`.
+    pub fn task_list_move_tail(&mut self, pid: Pid, cset: CsetId, which: TaskList) {
+        self.task_list_del(pid);
+        self.task_list_mut(cset, which).push(pid);
+        self.tasks[pid as usize].cg_list = Some((cset, which));
+    }
+
     /// `list_splice_init(&cset->mg_tasks, &cset->tasks)`: mg_tasks go in front of tasks.
     pub fn splice_mg_tasks_init(&mut self, cset: CsetId) {
         let c = &mut self.csets[cset as usize];
@@ -505,7 +578,8 @@ impl World {
     }
 
     /// `list_splice_tail_init(&cset->mg_tasks, &cset->tasks)`: mg_tasks go behind tasks. The
-    /// kernel code never does this here; only a planted bug ([`Bug::ReleaseSplicesTail`]) does.
+    /// seed never does this here (only a planted bug, [`Bug::ReleaseSplicesTail`], does); the
+    /// kernel does from v3.15 (1b9aba49).
     pub fn splice_mg_tasks_tail_init(&mut self, cset: CsetId) {
         let c = &mut self.csets[cset as usize];
         let moved = std::mem::take(&mut c.mg_tasks);
@@ -513,6 +587,9 @@ impl World {
         for &p in &moved {
             self.tasks[p as usize].cg_list = Some((cset, TaskList::Tasks));
         }
+        let mut moved = moved;
+        moved.clear();
+        self.csets[cset as usize].mg_tasks = moved;
     }
 
     // ----- list operations on css_set `mg_node` / `mg_preload_node` -----
@@ -534,6 +611,57 @@ impl World {
     pub fn mg_node_move(&mut self, cset: CsetId, list: CsetList) {
         self.mg_node_del(cset);
         self.mg_node_add(cset, list);
+    }
+
+    /// `list_add_tail(&cset->mg_node, list)`.
+    pub fn mg_node_add_tail(&mut self, cset: CsetId, list: CsetList) {
+        self.lists[list as usize].push(cset);
+        self.csets[cset as usize].mg_node = Some(list);
+    }
+
+    /// `list_move_tail(&cset->mg_node, list)`.
+    pub fn mg_node_move_tail(&mut self, cset: CsetId, list: CsetList) {
+        self.mg_node_del(cset);
+        self.mg_node_add_tail(cset, list);
+    }
+
+    /// `list_add_tail(&cset->mg_preload_node, list)`.
+    pub fn preload_node_add_tail(&mut self, cset: CsetId, list: CsetList) {
+        self.lists[list as usize].push(cset);
+        self.csets[cset as usize].mg_preload_node = Some(list);
+    }
+
+    /// `list_add_tail(&cset->mg_dst_preload_node, list)` (v5.19).
+    pub fn dst_preload_node_add_tail(&mut self, cset: CsetId, list: CsetList) {
+        self.lists[list as usize].push(cset);
+        self.csets[cset as usize].mg_dst_preload_node = Some(list);
+    }
+
+    /// `list_del_init(&cset->mg_dst_preload_node)` (v5.19).
+    pub fn dst_preload_node_del(&mut self, cset: CsetId) {
+        if let Some(l) = self.csets[cset as usize].mg_dst_preload_node.take() {
+            remove_item(&mut self.lists[l as usize], cset);
+        }
+    }
+
+    /// `list_splice_tail(_init)(from, to)` over `mg_preload_node`: the whole of `from` goes
+    /// behind `to`'s last element.
+    pub fn splice_preload_lists_tail(&mut self, from: CsetList, to: CsetList) {
+        let moved = std::mem::take(&mut self.lists[from as usize]);
+        for &c in &moved {
+            self.csets[c as usize].mg_preload_node = Some(to);
+        }
+        self.lists[to as usize].extend_from_slice(&moved);
+        let mut moved = moved;
+        moved.clear();
+        self.lists[from as usize] = moved;
+    }
+
+    /// Whether a migration holds a reference on `cset` through one of its preload lists: what
+    /// pins a destination from `cgroup_migrate_prepare_dst` to `cgroup_migrate_finish`.
+    pub fn preload_pinned(&self, cset: CsetId) -> bool {
+        let c = &self.csets[cset as usize];
+        c.mg_preload_node.is_some() || c.mg_dst_preload_node.is_some()
     }
 
     /// `list_del_init(&cset->mg_preload_node)`.
@@ -631,6 +759,7 @@ impl World {
     fn alloc(&mut self) -> bool {
         self.allocs += 1;
         if self.faults.alloc == Some(self.allocs) {
+            self.mark(crate::trace::mark::ALLOC_FIRED);
             self.step(Step::AllocFailed(self.allocs as u8));
             false
         } else {
@@ -686,6 +815,8 @@ impl World {
         c.mg_dst_cset = None;
         c.mg_node = None;
         c.mg_preload_node = None;
+        c.mg_flags = 0;
+        c.mg_dst_preload_node = None;
         // link_css_set(): the new link goes at the head of each cgroup's cset_links, and at
         // the tail of the css_set's own list (hierarchy order).
         for &cg in &cgrps[..n] {
@@ -696,6 +827,18 @@ impl World {
 
     /// `cgroup_task_migrate(old_cgrp, tsk, new_cset)`.
     pub fn cgroup_task_migrate(&mut self, old_cgrp: CgId, pid: Pid, new_cset: CsetId) {
+        self.cgroup_task_migrate_at(old_cgrp, pid, new_cset, false);
+    }
+
+    /// `cgroup_task_migrate` with the task put at the head (`list_move`, the seed) or the tail
+    /// (`list_move_tail`, from 1b9aba49 in v3.15) of the new set's `mg_tasks`.
+    pub fn cgroup_task_migrate_at(
+        &mut self,
+        old_cgrp: CgId,
+        pid: Pid,
+        new_cset: CsetId,
+        tail: bool,
+    ) {
         self.step(Step::TaskMigrate(pid));
         if self.tasks[pid as usize].exiting() {
             self.warn(Warning::TaskMigrateExiting);
@@ -703,7 +846,11 @@ impl World {
         let old = self.tasks[pid as usize].cset;
         self.get_css_set(new_cset);
         self.tasks[pid as usize].cset = new_cset;
-        self.task_list_move(pid, new_cset, TaskList::MgTasks);
+        if tail {
+            self.task_list_move_tail(pid, new_cset, TaskList::MgTasks);
+        } else {
+            self.task_list_move(pid, new_cset, TaskList::MgTasks);
+        }
         self.cgroups[old_cgrp as usize].releasable = true;
         self.put_css_set(old, false);
     }

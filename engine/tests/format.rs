@@ -1,10 +1,11 @@
-//! Case format v1: round trips, canonical printing, and errors with exact line and column.
+//! Case format v2 (and v1): round trips, canonical printing, and errors with exact line and column.
 
 use cgdiff_engine::format::{parse, print, print_file, CaseFile, Expect, ParseError};
+use cgdiff_engine::models::Pair;
 use cgdiff_engine::{
-    gen, CanAttachFault, Case, CaseOp, CgPath, Controller, Errno, FaultPlan, HierarchySetup, Op,
-    OpKind, Pid, Setup, Target, MAX_DEPTH, MAX_FAULT_INDEX, MAX_MOUNTED, MAX_OPS, MAX_PID,
-    MAX_TARGETS,
+    gen, CanAttachFault, Case, CaseOp, CgPath, Controller, Errno, ExitAt, FaultPlan,
+    HierarchySetup, Op, OpKind, Pid, Setup, StagePoint, Target, MAX_DEPTH, MAX_FAULT_INDEX,
+    MAX_MOUNTED, MAX_OPS, MAX_PID, MAX_TARGETS,
 };
 use std::collections::HashSet;
 
@@ -35,6 +36,7 @@ fn faulty(op: Op, alloc: Option<u32>, ca: Option<(Controller, u32, Errno)>) -> C
                 nth,
                 errno,
             }),
+            exit: None,
         },
     }
 }
@@ -267,6 +269,7 @@ fn expect_round_trips() {
         let file = CaseFile {
             case: every_op_case(),
             expect,
+            designs: None,
         };
         let text = print_file(&file);
         assert_eq!(parse(&text).unwrap(), file);
@@ -274,8 +277,53 @@ fn expect_round_trips() {
     let text = print_file(&CaseFile {
         case: Case::default(),
         expect: Some(Expect::Diverge("x/y".into())),
+        designs: None,
     });
     assert_eq!(text, "cgdiff-case v1\nexpect diverge x/y\nhierarchy h1 -\n");
+}
+
+/// v2: the `designs` line and `exit-after=` round-trip; a case without them prints as v1,
+/// the default pair prints no `designs` line; v1 files may use neither.
+#[test]
+fn v2_designs_and_exits_round_trip_and_v1_refuses_them() {
+    let text = "cgdiff-case v2\nexpect agree\ndesigns v3.16,v5.19\nhierarchy h1 -\nfork 1 2\n\
+                exit-begin 2\nmigrate-task 2 h1:/ fail-alloc=1 exit-after=prepare_dst:2\n";
+    let file = parse(text).unwrap();
+    assert_eq!(file.designs.map(|p| p.names()), Some(["v3.16", "v5.19"]));
+    let exit = file.case.ops[2].faults.exit.unwrap();
+    assert_eq!((exit.after, exit.pid), (StagePoint::PrepareDst, 2));
+    assert_eq!(print_file(&file), text);
+    // Nothing of v2 left: printed as v1.
+    let mut plain = file.clone();
+    plain.designs = Some(Pair::DEFAULT);
+    plain.case.ops[2].faults.exit = None;
+    assert!(print_file(&plain).starts_with("cgdiff-case v1\nexpect agree\nhierarchy h1 -\n"));
+    // Each v2 feature alone makes a v2 file.
+    let mut only_exit = file.clone();
+    only_exit.designs = None;
+    assert!(print_file(&only_exit).starts_with("cgdiff-case v2\n"));
+    assert_eq!(parse(&print_file(&only_exit)).unwrap(), only_exit);
+    let v1 = text.replace("cgdiff-case v2", "cgdiff-case v1");
+    let e = parse(&v1).unwrap_err();
+    assert_eq!((e.line, e.column), (3, 1), "{e}");
+    assert!(e.message.contains("needs `cgdiff-case v2`"), "{e}");
+    let v1_exit = "cgdiff-case v1\nhierarchy h1 -\nmigrate-task 1 h1:/ exit-after=add_src:1\n";
+    let e = parse(v1_exit).unwrap_err();
+    assert_eq!((e.line, e.column), (3, 21), "{e}");
+    for (bad, col, what) in [
+        ("designs legacy", 9, "two design names"),
+        ("designs legacy,nope", 9, "unknown design `nope`"),
+        ("designs legacy,legacy", 9, "two different designs"),
+    ] {
+        let e = parse(&format!("cgdiff-case v2\n{bad}\nhierarchy h1 -\n")).unwrap_err();
+        assert_eq!((e.line, e.column), (2, col), "{e}");
+        assert!(e.message.contains(what), "{e}");
+    }
+    let e = parse("cgdiff-case v2\nhierarchy h1 -\nmigrate-task 1 h1:/ exit-after=finish:1\n")
+        .unwrap_err();
+    assert!(e.message.contains("unknown stage \"finish\""), "{e}");
+    let e = parse("cgdiff-case v3\nhierarchy h1 -\n").unwrap_err();
+    assert!(e.message.contains("reads v1 to v2"), "{e}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,18 +420,19 @@ fn error_missing_or_bad_header() {
 
 #[test]
 fn error_unsupported_version() {
-    let (l, c, m) = err("cgdiff-case v2\n");
+    let (l, c, m) = err("cgdiff-case v3\n");
     assert_eq!((l, c), (1, 13));
     assert_eq!(
         m,
-        "unsupported case format version 2 (this cgdiff reads v1)"
+        "unsupported case format version 3 (this cgdiff reads v1 to v2)"
     );
-    assert_err("# x\n  cgdiff-case v2\n", 2, 15, "version 2 ");
+    assert_err("# x\n  cgdiff-case v3\n", 2, 15, "version 3 ");
+    assert_err("cgdiff-case v0\n", 1, 13, "version 0 ");
     assert_err(
         "cgdiff-case v99999999999999999999999\n",
         1,
         13,
-        "version 99999999999999999999999 (this cgdiff reads v1)",
+        "version 99999999999999999999999 (this cgdiff reads v1 to v2)",
     );
 }
 
@@ -672,8 +721,8 @@ fn error_bad_fault_token() {
         &format!("{H}migrate-task 2 h1:/ fial-alloc=1\n"),
         3,
         21,
-        "unexpected \"fial-alloc=1\" (expected a fault token fail-alloc=N or \
-         fail-can-attach=CONTROLLER:K:ERRNO, or the end of the line)",
+        "unexpected \"fial-alloc=1\" (expected a fault token fail-alloc=N, \
+         fail-can-attach=CONTROLLER:K:ERRNO or exit-after=POINT:PID, or the end of the line)",
     );
     assert_err(&format!("{H}fork 1 2 3\n"), 3, 10, "unexpected \"3\"");
     assert_err(
@@ -916,7 +965,15 @@ fn random_faults(r: &mut Rng) -> FaultPlan {
         nth: index(r),
         errno: r.pick(&Errno::ALL),
     });
-    FaultPlan { alloc, can_attach }
+    let exit = r.chance(10).then(|| ExitAt {
+        after: StagePoint::ALL[r.below(3)],
+        pid: 1 + r.below(8) as u32,
+    });
+    FaultPlan {
+        alloc,
+        can_attach,
+        exit,
+    }
 }
 
 /// Any valid case: references need not exist (the models answer those with errors), but pids
@@ -1004,8 +1061,22 @@ fn xorshift_cases_round_trip() {
             1 => Some(Expect::Agree),
             _ => Some(Expect::Diverge(format!("sig/{}", r.next()))),
         };
-        let file = CaseFile { case, expect };
-        assert_eq!(parse(&print_file(&file)).unwrap(), file);
+        let designs = match r.below(4) {
+            0 => Some(Pair::parse("v3.16,v5.19").unwrap()),
+            1 => Some(Pair::DEFAULT),
+            _ => None,
+        };
+        let file = CaseFile {
+            case,
+            expect,
+            designs,
+        };
+        // The default pair is what no `designs` line means: it reads back as none.
+        let back = CaseFile {
+            designs: designs.filter(|p| !p.is_default()),
+            ..file.clone()
+        };
+        assert_eq!(parse(&print_file(&file)).unwrap(), back);
     }
     assert_eq!(kinds.len(), OpKind::ALL.len());
 }

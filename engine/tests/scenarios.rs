@@ -83,7 +83,7 @@ fn find_css_set_direct_failure_at_each_allocation_leaves_nothing() {
         let before = (inventory(&w), all_links(&w));
         w.begin_op(FaultPlan {
             alloc: Some(n),
-            can_attach: None,
+            ..FaultPlan::default()
         });
         assert_eq!(w.find_css_set(INIT_CSET, a), None, "allocation #{n}");
         assert_eq!(w.allocs, n, "allocation stops at the failing one");

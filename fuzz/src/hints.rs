@@ -17,7 +17,7 @@
 //! step reached.
 
 use cgdiff_engine::case::{Errno, Pid, Target};
-use cgdiff_engine::models::{designs, Design};
+use cgdiff_engine::models::Design;
 use cgdiff_engine::oracle::{run_designs, Report, RunOptions, Verdict};
 use cgdiff_engine::trace::{Coverage, COVERAGE_POINTS};
 use cgdiff_engine::world::{CgId, World};
@@ -98,6 +98,14 @@ impl Design for Hinting {
         self.inner.name()
     }
 
+    fn about(&self) -> &'static str {
+        self.inner.about()
+    }
+
+    fn has_stages(&self) -> bool {
+        self.inner.has_stages()
+    }
+
     fn has_point(&self, point: usize) -> bool {
         self.inner.has_point(point)
     }
@@ -137,16 +145,17 @@ impl Design for Hinting {
     }
 }
 
-/// `oracle::check` with every migration call hinted, and the verdict hinted after.
+/// `oracle::check` on the target's pair ([`crate::pair`]) with every migration call hinted,
+/// and the verdict hinted after.
 pub fn check(case: &Case) -> Report {
-    let [legacy, four_stage] = designs();
+    let [first, second] = crate::pair().0;
     let ds = [
         &Hinting {
-            inner: legacy,
+            inner: first,
             model: 0,
         } as &dyn Design,
         &Hinting {
-            inner: four_stage,
+            inner: second,
             model: 1,
         },
     ];

@@ -5,6 +5,9 @@
 pub mod hints;
 pub mod sink;
 
+use cgdiff_engine::gen::{from_bytes_with, GenOptions, DEFAULT_MAX_OPS};
+use cgdiff_engine::input::{self, Kind};
+use cgdiff_engine::models::Pair;
 use cgdiff_engine::{Case, Divergence};
 use std::sync::OnceLock;
 
@@ -15,9 +18,27 @@ use std::sync::OnceLock;
 /// cases stored without bytes), else raw bytes through `Arbitrary` (total: every byte string
 /// is a case). `None` for a case file that does not parse.
 pub fn decode(data: &[u8]) -> Option<Case> {
-    cgdiff_engine::input::decode(None, data)
-        .ok()
-        .map(|input| input.case().clone())
+    match input::kind(None, data) {
+        Kind::CaseFile => input::decode(None, data)
+            .ok()
+            .map(|input| input.case().clone()),
+        // `Case::arbitrary` (what `input::decode` does) for the default pair; with exits
+        // between stages when both designs of `CGDIFF_DESIGNS` have them (the campaign's
+        // generator, `GenOptions::for_pair`).
+        Kind::FuzzInput => Some(from_bytes_with(
+            data,
+            DEFAULT_MAX_OPS,
+            GenOptions::for_pair(pair()),
+        )),
+    }
+}
+
+static PAIR: OnceLock<Pair> = OnceLock::new();
+
+/// The designs the differential target compares: `CGDIFF_DESIGNS` (as A,B) read by
+/// [`init_from_env`], legacy,four-stage by default.
+pub fn pair() -> Pair {
+    PAIR.get().copied().unwrap_or_default()
 }
 
 /// When the differential target panics on a divergence (`CGDIFF_FUZZ_CRASH`), so that libFuzzer
@@ -29,20 +50,13 @@ pub enum CrashMode {
     Never,
     /// `unexpected`: on a divergence no expected-difference rule covers.
     Unexpected,
-    /// `unlisted`: on an unexpected divergence whose signature matches none of the patterns
-    /// of `docs/findings.md` (as built in): a finding nobody has written up yet. What
+    /// `unlisted`: on a divergence in the unlisted bucket: no rule and no finding of
+    /// `docs/findings.md` (its recogniser, as built in) explains it. What
     /// ClusterFuzzLite and OSS-Fuzz builds use, so that only new findings come back as crashes
     /// (docs/scale-out.md).
     Unlisted,
     /// `any`: on every divergence.
     Any,
-}
-
-/// The signature patterns of `docs/findings.md` as of the build.
-fn listed_patterns() -> &'static [String] {
-    static PATTERNS: OnceLock<Vec<String>> = OnceLock::new();
-    PATTERNS
-        .get_or_init(|| cgdiff_engine::findings::patterns(include_str!("../../docs/findings.md")))
 }
 
 impl CrashMode {
@@ -60,10 +74,7 @@ impl CrashMode {
         match self {
             CrashMode::Never => false,
             CrashMode::Unexpected => d.rule.is_none(),
-            CrashMode::Unlisted => {
-                d.rule.is_none()
-                    && cgdiff_engine::findings::matching(listed_patterns(), &d.signature).is_none()
-            }
+            CrashMode::Unlisted => d.unlisted(),
             CrashMode::Any => true,
         }
     }
@@ -90,6 +101,18 @@ pub fn init_from_env(target: &'static str) {
         std::process::exit(2);
     };
     let _ = CRASH.set(mode);
+    match std::env::var("CGDIFF_DESIGNS").as_deref() {
+        Err(_) | Ok("") => {}
+        Ok(text) => match Pair::parse(text) {
+            Ok(p) => {
+                let _ = PAIR.set(p);
+            }
+            Err(e) => {
+                eprintln!("{target}: CGDIFF_DESIGNS={text:?}: {e}");
+                std::process::exit(2);
+            }
+        },
+    }
     match std::env::var("CGDIFF_FUZZ_HINTS").as_deref() {
         Err(_) | Ok("" | "on") => {}
         Ok("off") => hints::set_enabled(false),

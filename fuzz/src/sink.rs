@@ -118,11 +118,12 @@ pub fn record(case: &Case, bytes: &[u8], d: &Divergence) {
     let sink = SINK.get_or_init(open);
     let mut sink = sink.lock().unwrap();
     let c = NewCase {
-        text: format::print(case),
+        text: format::print_with_designs(case, Some(crate::pair())),
         bytes: Some(bytes.to_vec()),
         signature: d.signature.clone(),
         classes: d.classes.names().iter().map(|s| s.to_string()).collect(),
         rule: d.rule.map(str::to_string),
+        bucket: d.bucket.name(),
         first_op: d.op_index as u32,
         ops: case.ops.len() as u32,
         minimised_from: None,
@@ -179,7 +180,7 @@ extern "C" fn finish_at_exit() {
             new_signatures: t.new_signatures,
             divergences: DIVERGENCES.load(Ordering::Relaxed),
             extra: Some(
-                serde_json::json!({ "coverage": coverage_json(Pair::DEFAULT, &t.coverage) }),
+                serde_json::json!({ "coverage": coverage_json(crate::pair(), &t.coverage) }),
             ),
         },
     );

@@ -2,4 +2,5 @@
 
 pub mod minimize;
 
-pub use minimize::{minimize, minimize_with, remove_with_dependents, MinimizeStats};
+pub use minimize::{minimize, minimize_pair, minimize_with, remove_with_dependents, MinimizeStats};
+pub mod triage;

@@ -1,6 +1,9 @@
-//! The minimiser: the smallest case that still diverges with the **same signature**.
+//! The minimiser: the smallest case that still diverges with the **same signature** in the
+//! **same bucket**. A signature names only the faults that fired, so a fault that never fires
+//! is dropped by step 3 like any other simplification.
 //!
-//! Shrink order (each step kept only if `oracle::check` still gives the same signature):
+//! Shrink order (each step kept only if `oracle::check` still gives the same signature and
+//! bucket):
 //! 1. Truncate after the first divergent operation: nothing later matters.
 //! 2. Delta debugging over operations (chunks of n/2, n/4, … 1), then single removals from the
 //!    back until a fixpoint. Removing an operation removes what only makes sense with it
@@ -18,6 +21,7 @@
 //!
 //! Deterministic: no randomness, no clocks.
 
+use cgdiff_engine::models::Pair;
 use cgdiff_engine::{oracle, Case, CaseOp, CgPath, Op, Pid, Target};
 use std::collections::{BTreeMap, HashSet};
 
@@ -67,19 +71,29 @@ impl Shrinker<'_> {
 
 /// Minimises `case`, which must diverge with `signature`; returns it unchanged otherwise.
 pub fn minimize(case: &Case, signature: &str) -> (Case, MinimizeStats) {
-    let Some(d) = oracle::check(case).verdict.divergence().cloned() else {
+    minimize_pair(case, signature, Pair::DEFAULT)
+}
+
+/// [`minimize`] on a pair of designs.
+pub fn minimize_pair(case: &Case, signature: &str, pair: Pair) -> (Case, MinimizeStats) {
+    let Some(d) = oracle::check_pair(case, pair).verdict.divergence().cloned() else {
         return unchanged(case, 1);
     };
     if d.signature != signature {
         return unchanged(case, 1);
     }
     let work = std::cell::Cell::new(0u64);
+    // Same signature and same bucket: a smaller case that shows another root cause under the
+    // same signature is not the same finding.
+    let bucket = d.bucket;
     let mut keeps = |c: &Case| {
-        let r = oracle::check(c);
+        let r = oracle::check_pair(c, pair);
         // The model steps both designs took: what a run cost, whatever the operations were.
         let steps: u64 = r.coverage.iter().flat_map(|c| c.0.iter()).sum();
         work.set(work.get() + steps + r.ops_executed as u64);
-        r.verdict.signature() == Some(signature)
+        r.verdict
+            .divergence()
+            .is_some_and(|x| x.signature == signature && x.bucket == bucket)
     };
     let spent = || work.get() > WORK_BUDGET;
     let (best, mut stats) = shrink(case, d.op_index + 1, &mut keeps, &spent);
@@ -213,6 +227,11 @@ fn op_variants(c: &CaseOp) -> Vec<CaseOp> {
             v.faults.alloc = Some(n);
             out.push(v);
         }
+    }
+    if c.faults.exit.is_some() {
+        let mut v = c.clone();
+        v.faults.exit = None;
+        out.push(v);
     }
     if let Some(ca) = c.faults.can_attach {
         let mut v = c.clone();
@@ -482,6 +501,11 @@ fn rename(s: &mut Shrinker, best: &mut Case) {
                 *p = n;
             }
         });
+        if let Some(e) = &mut c.faults.exit {
+            if let Some(&n) = pids.get(&e.pid) {
+                e.pid = n;
+            }
+        }
         map_paths(&mut c.op, &mut |p| rename_path(p));
     }
     if candidate.validate().is_ok() {
@@ -516,6 +540,10 @@ pub fn remove_with_dependents(case: &Case, indices: &HashSet<usize>) -> Case {
             if let Op::MigrateMulti { targets, .. } = &mut c.op {
                 targets.retain(|t: &Target| !gone_pids.contains(&t.pid));
                 drop = targets.is_empty();
+            }
+            // An exit between stages of a task no longer forked just goes.
+            if c.faults.exit.is_some_and(|e| gone_pids.contains(&e.pid)) {
+                c.faults.exit = None;
             }
             let mut names_gone = false;
             map_pids(&mut c.op, &mut |p| names_gone |= gone_pids.contains(p));

@@ -26,7 +26,7 @@ pub mod time;
 
 pub use cgdiff_corpus::Store;
 pub use error::ReportError;
-pub use model::{build, Options, Report, Status, SCHEMA_VERSION};
+pub use model::{build, build_for, Options, Report, Status, SCHEMA_VERSION};
 
 use std::path::{Path, PathBuf};
 

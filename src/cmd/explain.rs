@@ -1,8 +1,9 @@
 //! `cgdiff explain ID | FILE`: the story of one divergence, for a person.
 
-use super::Source;
+use super::{pair_of, Source};
 use crate::explain::{story, use_colour};
 use anyhow::Result;
+use cgdiff_engine::models::Pair;
 use cgdiff_engine::oracle;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,12 +15,15 @@ pub struct Args {
     target: String,
     #[arg(long, default_value = "cgdiff.db")]
     db: PathBuf,
+    /// The two designs to compare, as A,B (default: the case's own pair).
+    #[arg(long, value_name = "A,B")]
+    designs: Option<Pair>,
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let src = Source::load(&a.target, &a.db)?;
     let case = &src.case_file().case;
-    let report = oracle::run(case, true);
+    let report = oracle::run_pair(case, pair_of(a.designs, src.case_file()), true);
     print!("{}", story(case, &report, &src.origin(), use_colour()));
     Ok(ExitCode::SUCCESS)
 }

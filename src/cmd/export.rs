@@ -36,13 +36,19 @@ pub struct Args {
 /// The case file a stored or file case exports as: its case, expecting what it does now.
 fn with_expect(src: &Source) -> CaseFile {
     let case = src.case_file().case.clone();
-    let expect = match cgdiff_engine::oracle::check(&case).verdict.signature() {
+    let designs = src.case_file().designs;
+    let pair = designs.unwrap_or_default();
+    let expect = match cgdiff_engine::oracle::check_pair(&case, pair)
+        .verdict
+        .signature()
+    {
         Some(s) => Expect::Diverge(s.to_string()),
         None => Expect::Agree,
     };
     CaseFile {
         case,
         expect: Some(expect),
+        designs,
     }
 }
 
@@ -51,7 +57,9 @@ fn with_expect(src: &Source) -> CaseFile {
 pub fn fuzz_input(src: &Source) -> Vec<u8> {
     match src {
         Source::Stored { row, .. } if row.bytes.is_some() => row.bytes.clone().unwrap_or_default(),
-        _ => format::print(&src.case_file().case).into_bytes(),
+        _ => {
+            format::print_with_designs(&src.case_file().case, src.case_file().designs).into_bytes()
+        }
     }
 }
 

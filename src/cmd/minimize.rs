@@ -1,8 +1,9 @@
 //! `cgdiff minimize ID | FILE`: the smallest case with the same signature.
 
-use super::{git_commit, open_store_existing, Source};
+use super::{git_commit, open_store_existing, pair_of, Source};
 use anyhow::{bail, Result};
 use cgdiff_corpus::{FoundBy, NewCase};
+use cgdiff_engine::models::Pair;
 use cgdiff_engine::{format, oracle};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,12 +25,16 @@ pub struct Args {
     out: Option<PathBuf>,
     #[arg(long)]
     json: bool,
+    /// The two designs to compare, as A,B (default: the case's own pair).
+    #[arg(long, value_name = "A,B")]
+    designs: Option<Pair>,
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let src = Source::load(&a.target, &a.db)?;
     let case = &src.case_file().case;
-    let report = oracle::check(case);
+    let pair = pair_of(a.designs, src.case_file());
+    let report = oracle::check_pair(case, pair);
     let Some(d) = report.verdict.divergence() else {
         bail!(
             "{}: the models agree on this case; there is nothing to minimise",
@@ -37,13 +42,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
         );
     };
     let started = Instant::now();
-    let (min, stats) = cgdiff_replay::minimize(case, &d.signature);
+    let (min, stats) = cgdiff_replay::minimize_pair(case, &d.signature, pair);
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    let text = format::print(&min);
+    let text = format::print_with_designs(&min, Some(pair));
     let mut stored = None;
     if let Source::Stored { id, row, .. } = &src {
         let mut store = open_store_existing(&a.db)?;
-        let first_op = oracle::check(&min)
+        let first_op = oracle::check_pair(&min, pair)
             .verdict
             .divergence()
             .map_or(0, |d| d.op_index as u32);
@@ -53,6 +58,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             signature: d.signature.clone(),
             classes: d.classes.names().iter().map(|s| s.to_string()).collect(),
             rule: d.rule.map(str::to_string),
+            bucket: d.bucket.name(),
             first_op,
             ops: min.ops.len() as u32,
             minimised_from: Some(*id),

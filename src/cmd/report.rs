@@ -28,11 +28,14 @@ pub struct Args {
     /// Report what happened after this run id (default: since the previous replay run).
     #[arg(long, value_name = "RUN")]
     since: Option<i64>,
+    /// Report only the signatures found on this pair of designs, as A,B (default: all).
+    #[arg(long, value_name = "A,B")]
+    designs: Option<cgdiff_engine::models::Pair>,
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = open_store_read(&a.db)?;
-    let report = cgdiff_reports::build(
+    let report = cgdiff_reports::build_for(
         &store,
         &cgdiff_reports::Options {
             since: a.since,
@@ -40,6 +43,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             now: cgdiff_corpus::unix_now(),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
         },
+        a.designs,
     )?;
     for path in cgdiff_reports::write_all(&report, &a.out)? {
         println!("{}", path.display());

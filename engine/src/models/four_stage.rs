@@ -1,136 +1,43 @@
 //! The patch applied (the `+` side of `shared/seeds/000_4c2f903d33f1de29.txt`), with
 //! `cgroup_transfer_tasks` as rewritten by the series' patch 5/5: migration in four stages,
 //! `cgroup_migrate_add_src` → `cgroup_migrate_prepare_dst` → `cgroup_migrate` →
-//! `cgroup_migrate_finish`, so that every allocation happens before anything moves.
+//! `cgroup_migrate_finish`, so that every allocation happens before anything moves. The
+//! callers of the stages (`cgroup_attach_task`, multi-target, `cgroup_transfer_tasks`) are
+//! shared with the later designs: `staged.rs`.
 
-use super::{target_leader, Design, Outcome};
-use crate::case::{Errno, Pid, Target};
+use super::staged::Stages;
+use crate::case::{Errno, Pid};
 use crate::controllers::{attach_all, can_attach_all, commit};
 use crate::planted::Bug;
-use crate::trace::{shared_point, stage_point, Step, Warning};
-use crate::world::{hang_bound, CgId, CsetId, CsetList, TaskList, World};
+use crate::trace::{mark, shared_point, stage_point, Step, Warning};
+use crate::world::{cset_flag, CgId, CsetId, CsetList, TaskList, World};
 
 pub struct FourStage;
 
-impl Design for FourStage {
-    fn name(&self) -> &'static str {
-        "four-stage"
-    }
+impl Stages for FourStage {
+    const NAME: &'static str = "four-stage";
+    const ABOUT: &'static str =
+        "the Feb 2014 rewrite (seed patch + patch 5/5): add_src / prepare_dst / migrate / finish";
 
-    fn has_point(&self, point: usize) -> bool {
+    fn has_point(point: usize) -> bool {
         shared_point(point) || stage_point(point)
     }
 
-    /// add_src for the css_set of every target task, prepare_dst, migrate if prepared, finish
-    /// always.
-    fn cgroup_attach_task(
-        &self,
-        w: &mut World,
-        dst_cgrp: CgId,
-        leader: Pid,
-        threadgroup: bool,
-    ) -> Result<(), Errno> {
-        w.step(Step::CgroupAttachTask {
-            dst: dst_cgrp,
-            leader,
-            threadgroup,
-        });
-        // look up all src csets
-        add_src_of_targets(w, dst_cgrp, leader, threadgroup);
-        // prepare dst csets and commit
-        let mut ret = cgroup_migrate_prepare_dst(w, dst_cgrp);
-        if ret.is_ok() {
-            ret = cgroup_migrate(w, dst_cgrp, leader, threadgroup);
-        }
-        cgroup_migrate_finish(w, CsetList::Preloaded);
-        ret
+    fn add_src(w: &mut World, src_cset: CsetId, dst_cgrp: CgId) {
+        cgroup_migrate_add_src(w, src_cset, dst_cgrp);
     }
 
-    /// add_src for every target's css_sets, one prepare_dst (failure: nothing moves), then one
-    /// `cgroup_migrate` per target in order, stopping at the first error; finish always.
-    fn migrate_multi(&self, w: &mut World, dst: CgId, targets: &[Target]) -> Result<(), Errno> {
-        w.step(Step::MultiMigrate {
-            dst,
-            targets: targets.len() as u8,
-        });
-        for t in targets {
-            let (leader, threadgroup) = target_leader(w, t);
-            if threadgroup
-                && w.bug(Bug::MultiSkipsUnlinkedLeader)
-                && w.task(leader).cg_list.is_none()
-            {
-                continue;
-            }
-            add_src_of_targets(w, dst, leader, threadgroup);
-        }
-        let mut ret = cgroup_migrate_prepare_dst(w, dst);
-        if ret.is_ok() {
-            for t in targets {
-                let (leader, threadgroup) = target_leader(w, t);
-                ret = cgroup_migrate(w, dst, leader, threadgroup);
-                if ret.is_err() {
-                    if w.bug(Bug::MultiErrorSkipsFinish) {
-                        return ret;
-                    }
-                    break;
-                }
-            }
-        }
-        cgroup_migrate_finish(w, CsetList::Preloaded);
-        ret
+    fn prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), Errno> {
+        cgroup_migrate_prepare_dst(w, dst_cgrp)
     }
 
-    /// Patch 5/5: all csets of `from` are sources, prepared once; then migrate tasks one by one
-    /// until `from` is empty. "This fails iff ->can_attach() fails."
-    fn cgroup_transfer_tasks(&self, w: &mut World, to: CgId, from: CgId) -> Outcome {
-        w.step(Step::CgroupTransferTasks { to, from });
-        // all tasks in @from are being moved, all csets are source
-        let mut i = 0;
-        while i < w.cgroups[from as usize].cset_links.len() {
-            let cset = w.cgroups[from as usize].cset_links[i];
-            i += 1;
-            if w.bug(Bug::TransferSkipsEmptySrc) && w.csets[cset as usize].tasks.is_empty() {
-                continue;
-            }
-            cgroup_migrate_add_src(w, cset, to);
-        }
-        let mut ret = cgroup_migrate_prepare_dst(w, to);
-        if ret.is_ok() {
-            let bound = hang_bound(w.live_task_count());
-            let mut rounds = 0;
-            loop {
-                let Some(task) = w.css_task_iter_first(from) else {
-                    w.step(Step::TransferEmpty);
-                    break;
-                };
-                w.step(Step::TransferNext(task));
-                rounds += 1;
-                if rounds > bound {
-                    // The kernel spins here forever, never reaching cgroup_migrate_finish.
-                    w.step(Step::Hang);
-                    return Outcome::Hang;
-                }
-                ret = cgroup_migrate(w, to, task, false);
-                if ret.is_err() && !w.bug(Bug::TransferContinuesAfterError) {
-                    break;
-                }
-            }
-        }
-        cgroup_migrate_finish(w, CsetList::Preloaded);
-        ret.into()
+    fn migrate(w: &mut World, cgrp: CgId, leader: Pid, threadgroup: bool) -> Result<(), Errno> {
+        cgroup_migrate(w, cgrp, leader, threadgroup)
     }
-}
 
-/// `do { cgroup_migrate_add_src(task_css_set(task), …); if (!threadgroup) break; }
-/// while_each_thread(leader, task)` — every target task, exiting or not.
-fn add_src_of_targets(w: &mut World, dst_cgrp: CgId, leader: Pid, threadgroup: bool) {
-    let mut targets = std::mem::take(&mut w.scratch);
-    w.migration_targets(leader, threadgroup, &mut targets);
-    for &task in &targets {
-        let cset = w.task(task).cset;
-        cgroup_migrate_add_src(w, cset, dst_cgrp);
+    fn finish(w: &mut World) {
+        cgroup_migrate_finish(w, CsetList::Preloaded);
     }
-    w.scratch = targets;
 }
 
 /// `cgroup_migrate_add_src(src_cset, dst_cgrp, preloaded_csets)`.
@@ -176,9 +83,20 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
     w.step(Step::PrepareDst);
     // LIST_HEAD(csets) is CsetList::PrepareDst.
     let mut i = 0;
+    let created_before = w.coverage.0[Step::FindCssSetCreated.point()];
+    // Evidence only: an allocation was made for an idle source before any failure.
+    let mut idle_alloc = false;
     while i < w.lists[CsetList::Preloaded as usize].len() {
         let src_cset = w.lists[CsetList::Preloaded as usize][i];
+        let live = w.csets[src_cset as usize].mg_flags & cset_flag::LIVE_TARGET != 0;
+        if !live {
+            w.mark(mark::IDLE_PRELOAD);
+        }
+        let created = w.coverage.0[Step::FindCssSetCreated.point()];
         let Some(dst_cset) = w.find_css_set(src_cset, dst_cgrp) else {
+            if !live || idle_alloc {
+                w.mark(mark::IDLE_ENOMEM);
+            }
             w.step(Step::PrepareDstEnomem);
             // err: cgroup_migrate_finish(&csets)
             if w.bug(Bug::PrepareDstErrorReleasesNewestOnly) {
@@ -196,7 +114,13 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
         {
             w.warn(Warning::MgDstCsetSet);
         }
+        idle_alloc |= !live && w.coverage.0[Step::FindCssSetCreated.point()] > created;
         w.csets[src_cset as usize].mg_dst_cset = Some(dst_cset);
+        w.csets[dst_cset as usize].mg_flags |= if live {
+            cset_flag::DST | cset_flag::DST_LIVE
+        } else {
+            cset_flag::DST
+        };
         if w.csets[dst_cset as usize].mg_preload_node.is_none() {
             w.preload_node_add(dst_cset, CsetList::PrepareDst);
         } else {
@@ -206,6 +130,9 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
             }
         }
         i += 1;
+    }
+    if w.coverage.0[Step::FindCssSetCreated.point()] >= created_before + 2 {
+        w.mark(mark::MULTI_CREATED);
     }
     // list_splice(&csets, preloaded_csets)
     w.splice_lists(CsetList::PrepareDst, CsetList::Preloaded, true);
@@ -297,9 +224,61 @@ pub fn cgroup_migrate_finish(w: &mut World, list: CsetList) {
             c.mg_src_cgrp = None;
         }
         c.mg_dst_cset = None;
+        let flags = std::mem::take(&mut c.mg_flags);
         w.preload_node_del(cset);
         if !(last && w.bug(Bug::FinishForgetsPut)) {
+            let watch = Released::before(w, cset, flags);
             w.put_css_set(cset, w.bug(Bug::FinishPutsAsTaskExit));
+            watch.after(w);
+        }
+    }
+}
+
+/// Evidence only: whether a put in `cgroup_migrate_finish` freed a destination nothing moved
+/// into, queueing the release of a cgroup that was releasable before (not made so by the put).
+struct Released {
+    mark: u16,
+    queued: usize,
+    /// Which of the set's cgroups were releasable before the put, by hierarchy.
+    releasable: [bool; crate::case::MAX_HIERS],
+}
+
+impl Released {
+    fn before(w: &World, cset: CsetId, flags: u8) -> Released {
+        let mut releasable = [false; crate::case::MAX_HIERS];
+        let mark = if flags & cset_flag::DST == 0 {
+            0
+        } else if flags & cset_flag::DST_LIVE == 0 {
+            mark::IDLE_DST_RELEASE
+        } else {
+            mark::UNUSED_DST_RELEASE
+        };
+        if mark != 0 {
+            let c = &w.csets[cset as usize];
+            for (h, r) in releasable.iter_mut().enumerate().take(w.n_hiers()) {
+                *r = w.cgroups[c.cgrps[h] as usize].releasable;
+            }
+        }
+        Released {
+            mark,
+            queued: w.release_queued.len(),
+            releasable,
+        }
+    }
+
+    fn after(self, w: &mut World) {
+        if w.release_queued.len() == self.queued {
+            return;
+        }
+        w.mark(mark::FINISH_RELEASE);
+        if self.mark == 0 {
+            return;
+        }
+        let was_releasable = w.release_queued[self.queued..]
+            .iter()
+            .any(|&cg| self.releasable[w.cgroups[cg as usize].hier as usize]);
+        if was_releasable {
+            w.mark(self.mark);
         }
     }
 }

@@ -8,6 +8,11 @@
 
 pub mod four_stage;
 pub mod legacy;
+pub mod staged;
+pub mod v3_15;
+pub mod v3_16;
+pub mod v4_15;
+pub mod v5_19;
 
 use crate::case::{Errno, Pid, Target};
 use crate::trace::{Coverage, Step, COVERAGE_POINTS};
@@ -50,10 +55,19 @@ pub trait Design: Sync {
     /// Short name used in signatures, traces and reports; unique among [`DESIGNS`].
     fn name(&self) -> &'static str;
 
+    /// One line: which kernel code the design stands for.
+    fn about(&self) -> &'static str;
+
     /// Whether coverage point `point` ([`crate::trace::Step::point`]) is a step this design has at all.
     /// Every design shares the steps of the shared code; each has its own entry-point
     /// branches. Reports use this to tell "never reached" from "does not exist here".
     fn has_point(&self, point: usize) -> bool;
+
+    /// Whether the design migrates in stages (add_src / prepare_dst / migrate / finish), so
+    /// that an exit can land between them.
+    fn has_stages(&self) -> bool {
+        false
+    }
 
     /// `cgroup_attach_task(dst_cgrp, leader, threadgroup)`.
     fn cgroup_attach_task(
@@ -81,7 +95,14 @@ pub fn target_leader(w: &World, t: &Target) -> (Pid, bool) {
 }
 
 /// Every design, by name, in history order.
-pub static DESIGNS: &[&'static dyn Design] = &[&legacy::Legacy, &four_stage::FourStage];
+pub static DESIGNS: &[&'static dyn Design] = &[
+    &legacy::Legacy,
+    &four_stage::FourStage,
+    &v3_15::V3_15,
+    &v3_16::V3_16,
+    &v4_15::V4_15,
+    &v5_19::V5_19,
+];
 
 /// The design called `name`.
 pub fn by_name(name: &str) -> Option<&'static dyn Design> {
@@ -137,6 +158,12 @@ impl Pair {
 
     pub fn is_default(&self) -> bool {
         self.names() == Pair::DEFAULT.names()
+    }
+
+    /// Whether both designs migrate in stages: then the points between the stages exist in
+    /// both, and generated cases may land exits there.
+    pub fn has_stages(&self) -> bool {
+        self.0.iter().all(|d| d.has_stages())
     }
 
     /// The coverage points of this pair: those either design has (for the default pair, every

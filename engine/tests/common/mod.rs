@@ -441,7 +441,7 @@ pub fn assert_no_migration_state(w: &World) {
     }
 }
 
-pub fn bits(list: &[Invariant]) -> u8 {
+pub fn bits(list: &[Invariant]) -> u16 {
     list.iter().fold(0, |a, i| a | i.bit())
 }
 

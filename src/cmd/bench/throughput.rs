@@ -77,6 +77,7 @@ fn campaign_run(jobs: usize, a: &Args) -> (CampaignRun, std::collections::BTreeS
         jobs,
         max_ops: a.max_ops,
         limit: Limit::Cases(a.cases),
+        pair: Default::default(),
     };
     let cpu_start = process_cpu_secs();
     let u = campaign::run_unstored(&plan);
@@ -186,6 +187,7 @@ fn store_and_replay(a: &Args) -> Result<(StoreRate, ReplayRate)> {
             signature: format!("bench/sig-{}/none/diff", k % a.signatures.max(1)),
             classes: vec!["result".into()],
             rule: None,
+            bucket: "unlisted".to_string(),
             first_op: 0,
             ops: *ops,
             minimised_from: None,
