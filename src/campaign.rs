@@ -446,6 +446,16 @@ pub struct Unstored {
     pub signatures: std::collections::BTreeSet<String>,
     pub step_combinations: usize,
     pub wall: Duration,
+    /// CPU seconds of each worker thread: how evenly the work was spread, whatever the load.
+    pub worker_cpu: Vec<f64>,
+}
+
+/// CPU time of the calling thread, in seconds.
+fn thread_cpu_secs() -> f64 {
+    // SAFETY: clock_gettime writes one timespec we own.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
 /// A whole campaign on `plan.jobs` threads, findings minimised (as in `cgdiff fuzz`) and
@@ -459,19 +469,30 @@ pub fn run_unstored(plan: &Plan) -> Unstored {
     let (tx, rx) = std::sync::mpsc::channel::<Finding>();
     let started = Instant::now();
     let mut signatures = std::collections::BTreeSet::new();
-    std::thread::scope(|s| {
-        for _ in 0..plan.jobs.max(1) {
-            let tx = tx.clone();
-            let (shared, counters, stop) = (&shared, &counters, &stop);
-            s.spawn(move || worker(plan, shared, counters, stop, started, tx));
-        }
+    let worker_cpu = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..plan.jobs.max(1))
+            .map(|_| {
+                let tx = tx.clone();
+                let (shared, counters, stop) = (&shared, &counters, &stop);
+                s.spawn(move || {
+                    let t = thread_cpu_secs();
+                    worker(plan, shared, counters, stop, started, tx);
+                    thread_cpu_secs() - t
+                })
+            })
+            .collect();
         drop(tx);
         for f in rx {
             signatures.insert(format!("{} {}", f.bucket, f.signature));
         }
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("campaign worker panicked"))
+            .collect()
     });
     Unstored {
         wall: started.elapsed(),
+        worker_cpu,
         step_combinations: shared.novelty.len(),
         counters,
         signatures,

@@ -393,6 +393,7 @@ fn bench_throughput_measures_campaign_store_and_replay() {
         "{out}"
     );
     assert!(v["speedup"].as_f64().unwrap() > 0.0, "{out}");
+    assert!(v["idle_cores_bound"].as_f64().unwrap() > 0.0, "{out}");
     assert_eq!(v["missing_signatures"], serde_json::json!([]), "{out}");
     // 40 records over 20 texts, each text twice: 4 new signatures, the rest new best or
     // duplicates; every distinct text is replayed.

@@ -59,6 +59,9 @@ struct CampaignRun {
     sweep_variants: u64,
     signatures: usize,
     step_combinations: usize,
+    /// CPU seconds of the busiest worker thread: on idle cores the run would take about
+    /// this long, whatever the machine's load now.
+    busiest_worker_cpu_seconds: f64,
 }
 
 /// CPU time (user + system) of this process so far.
@@ -95,6 +98,7 @@ fn campaign_run(jobs: usize, a: &Args) -> (CampaignRun, std::collections::BTreeS
         sweep_variants: c.variants.load(Ordering::Relaxed),
         signatures: u.signatures.len(),
         step_combinations: u.step_combinations,
+        busiest_worker_cpu_seconds: u.worker_cpu.iter().copied().fold(0.0, f64::max),
     };
     (run, u.signatures)
 }
@@ -121,6 +125,7 @@ fn rate(runs: &[&CampaignRun]) -> CampaignRun {
         sweep_variants: med(&|r| r.sweep_variants as f64) as u64,
         signatures: med(&|r| r.signatures as f64) as usize,
         step_combinations: med(&|r| r.step_combinations as f64) as usize,
+        busiest_worker_cpu_seconds: med(&|r| r.busiest_worker_cpu_seconds),
     }
 }
 
@@ -269,6 +274,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
             .map(|(o, m)| o.cpu_seconds / m.cpu_seconds.max(1e-9))
             .collect(),
     );
+    // Load-independent: 1 worker's CPU over the busiest of `jobs` workers' CPU, what the
+    // speedup would be on idle cores if nothing but the work's spread limited it.
+    let idle_bound = median(
+        pairs
+            .iter()
+            .map(|(o, m)| o.busiest_worker_cpu_seconds / m.busiest_worker_cpu_seconds.max(1e-9))
+            .collect(),
+    );
     let load_after = load_average();
     let (store, replay) = store_and_replay(&a)?;
     if a.json {
@@ -277,7 +290,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             serde_json::json!({"cores": cores, "jobs": jobs, "cases": a.cases, "pairs": a.pairs,
                 "max_ops": a.max_ops, "seed": a.seed, "campaign": [one, many],
                 "runs": pairs.iter().flat_map(|(o, m)| [o, m]).collect::<Vec<_>>(),
-                "speedup": speedup, "cpu_ratio": cpu_ratio,
+                "speedup": speedup, "cpu_ratio": cpu_ratio, "idle_cores_bound": idle_bound,
                 "missing_signatures": missing, "load_average": [load_before, load_after],
                 "store": store, "replay": replay})
         );
@@ -314,6 +327,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
     println!(
         "  speedup      : {speedup:.2}x wall clock for the same cases, 1 -> {jobs} workers \
          (median of the pairs); A/B cpu {cpu_ratio:.2} (1 worker's CPU over {jobs} workers')"
+    );
+    println!(
+        "  idle cores   : {idle_bound:.2}x at most (1 worker's CPU over the busiest of {jobs} \
+         workers' CPU: the speedup an idle machine would allow, whatever the load now)"
     );
     if missing.is_empty() {
         println!("  signatures   : every signature of 1 worker also found by {jobs}");
