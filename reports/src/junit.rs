@@ -46,10 +46,8 @@ fn suite(o: &mut String, name: &str, cases: &[&SignatureReport], r: &Report) {
                 s.reproduce.first().map_or("", String::as_str)
             );
             if let Some(diff) = &s.explanation.diff {
-                let _ = write!(
-                    body,
-                    "\nObservations (- legacy only, + four-stage only):\n{diff}"
-                );
+                let [a, b] = s.explanation.design_names();
+                let _ = write!(body, "\nObservations (- {a} only, + {b} only):\n{diff}");
             }
             let _ = write!(
                 o,
