@@ -18,6 +18,7 @@
 //! deterministic at `--jobs N`: the few extra sweeps such races add, and which case of a
 //! signature is minimised and stored (the first one any worker meets).
 
+use cgdiff_engine::findings::Bucket;
 use cgdiff_engine::models::Pair;
 use cgdiff_engine::oracle::{self, Divergence, RunOptions, Verdict};
 use cgdiff_engine::sweep::{Sweeper, Variant};
@@ -63,6 +64,8 @@ pub struct Finding {
     pub signature: String,
     pub classes: Vec<String>,
     pub rule: Option<String>,
+    /// The bucket (root cause) of the divergence, decided by the case alone.
+    pub bucket: String,
     pub first_op: u32,
     /// Found by the fault sweep rather than by the generated case itself.
     pub swept: bool,
@@ -93,7 +96,9 @@ pub struct Shared {
     next: AtomicU64,
     pub novelty: Novelty,
     /// Signatures some worker has already minimised and sent (or is minimising).
-    signatures: Mutex<HashSet<String>>,
+    /// Variants (bucket, signature) some worker has already minimised and sent (or is
+    /// minimising).
+    signatures: Mutex<HashSet<(Bucket, String)>>,
 }
 
 impl Default for Shared {
@@ -160,7 +165,9 @@ impl Novelty {
 /// coverage of its cases; and its buffers (the case bytes, the sweep's forked session).
 pub struct Local {
     keys: HashSet<(u64, u64)>,
-    signatures: HashSet<String>,
+    /// Every divergent execution this worker met, by signature then bucket: the run's
+    /// occurrences, aggregated here and written once per run (see [`first_of_signature`]).
+    pub counts: Counts,
     pub coverage: [Coverage; 2],
     bytes: Vec<u8>,
     sweeper: Sweeper,
@@ -171,10 +178,25 @@ impl Local {
     pub fn new(pair: Pair) -> Self {
         Local {
             keys: HashSet::new(),
-            signatures: HashSet::new(),
+            counts: HashMap::new(),
             coverage: Default::default(),
             bytes: Vec::with_capacity(CASE_BYTES),
             sweeper: Sweeper::new(pair, RunOptions::default()),
+        }
+    }
+}
+
+/// Divergent executions by signature, then bucket.
+pub type Counts = HashMap<String, HashMap<Bucket, u64>>;
+
+impl Local {
+    /// Adds another worker's counts to these.
+    pub fn merge_counts(&mut self, other: Counts) {
+        for (sig, per) in other {
+            let mine = self.counts.entry(sig).or_default();
+            for (b, n) in per {
+                *mine.entry(b).or_default() += n;
+            }
         }
     }
 }
@@ -219,15 +241,15 @@ pub trait Goal: Sync {
     type Found: Send;
 
     /// Generated case `k`, or one of its fault-sweep variants, whose first divergence on the
-    /// compared designs is `divergence`: `Some` when it counts as found. `signatures`: the
-    /// signatures this worker has met (see [`first_of_signature`]).
+    /// compared designs is `divergence`: `Some` when it counts as found. `counts`: the
+    /// divergent executions this worker has met, by variant (see [`first_of_signature`]).
     fn judge(
         &self,
         k: u64,
         candidate: &Candidate,
         divergence: Option<&Divergence>,
         shared: &Shared,
-        signatures: &mut HashSet<String>,
+        counts: &mut Counts,
     ) -> Option<Self::Found>;
 }
 
@@ -246,10 +268,10 @@ impl Goal for Divergences {
         candidate: &Candidate,
         divergence: Option<&Divergence>,
         shared: &Shared,
-        signatures: &mut HashSet<String>,
+        counts: &mut Counts,
     ) -> Option<Finding> {
         let d = divergence?;
-        if !first_of_signature(shared, signatures, &d.signature) {
+        if !first_of_signature(shared, counts, d.bucket, &d.signature) {
             return None;
         }
         let verdict = Verdict::Diverge(Box::new(d.clone()));
@@ -265,7 +287,8 @@ impl Goal for Divergences {
 }
 
 /// Runs one worker: claims case numbers from `shared` until the limit, `stop`, or the end;
-/// sends findings on `out`. Returns the worker's model coverage.
+/// sends findings on `out`. Returns what the worker gathered: its model coverage and its
+/// occurrence counts.
 pub fn worker(
     plan: &Plan,
     shared: &Shared,
@@ -273,7 +296,7 @@ pub fn worker(
     stop: &AtomicBool,
     started: Instant,
     out: Sender<Finding>,
-) -> [Coverage; 2] {
+) -> Local {
     let goal = Divergences { pair: plan.pair };
     worker_for(&goal, plan, shared, counters, stop, started, out)
 }
@@ -287,7 +310,7 @@ pub fn worker_for<G: Goal>(
     stop: &AtomicBool,
     started: Instant,
     out: Sender<G::Found>,
-) -> [Coverage; 2] {
+) -> Local {
     let mut local = Local::new(plan.pair);
     loop {
         if stop.load(Ordering::Relaxed) {
@@ -304,7 +327,7 @@ pub fn worker_for<G: Goal>(
         }
         run_case(goal, k, plan, shared, &mut local, counters, stop, &out);
     }
-    local.coverage
+    local
 }
 
 /// Generated case `k`: checked, swept if novel; what counts as found for `goal` (for
@@ -351,7 +374,7 @@ pub fn run_case<G: Goal>(
         case: &case,
         bytes: &local.bytes,
     };
-    if let Some(f) = goal.judge(k, &generated, divergence, shared, &mut local.signatures) {
+    if let Some(f) = goal.judge(k, &generated, divergence, shared, &mut local.counts) {
         let _ = out.send(f);
     }
     // The fault sweep (engine/src/sweep.rs): on the first case to reach a combination of
@@ -360,9 +383,7 @@ pub fn run_case<G: Goal>(
     if sweep {
         counters.sweeps.fetch_add(1, Ordering::Relaxed);
         let Local {
-            sweeper,
-            signatures,
-            ..
+            sweeper, counts, ..
         } = local;
         // Counted locally and added once: the shared counters are one cache line.
         let mut divergences = 0u64;
@@ -374,7 +395,7 @@ pub fn run_case<G: Goal>(
                 of: &case,
                 variant: v,
             };
-            if let Some(f) = goal.judge(k, &variant, v.divergence.as_ref(), shared, signatures) {
+            if let Some(f) = goal.judge(k, &variant, v.divergence.as_ref(), shared, counts) {
                 let _ = out.send(f);
             }
             !stop.load(Ordering::Relaxed)
@@ -391,23 +412,37 @@ pub fn run_case<G: Goal>(
     sweep
 }
 
-/// True for the campaign's first meeting with `signature`: the caller minimises and sends it.
-pub fn first_of_signature(shared: &Shared, local: &mut HashSet<String>, signature: &str) -> bool {
-    if local.contains(signature) {
+/// Counts one divergent execution in variant (`bucket`, `signature`) in a worker's `counts`;
+/// true for the campaign's first meeting with it: the caller minimises and sends it.
+pub fn first_of_signature(
+    shared: &Shared,
+    counts: &mut Counts,
+    bucket: Bucket,
+    signature: &str,
+) -> bool {
+    if let Some(n) = counts
+        .get_mut(signature)
+        .and_then(|per| per.get_mut(&bucket))
+    {
+        *n += 1;
         return false;
     }
-    local.insert(signature.to_string());
+    *counts
+        .entry(signature.to_string())
+        .or_default()
+        .entry(bucket)
+        .or_default() += 1;
     shared
         .signatures
         .lock()
         .expect("signature set")
-        .insert(signature.to_string())
+        .insert((bucket, signature.to_string()))
 }
 
 /// What a campaign without a store did: `bench throughput` and the tests run these.
 pub struct Unstored {
     pub counters: Counters,
-    /// Every signature met (each minimised once, then dropped).
+    /// Every variant met, as `BUCKET SIGNATURE` (each minimised once, then dropped).
     pub signatures: std::collections::BTreeSet<String>,
     pub step_combinations: usize,
     pub wall: Duration,
@@ -432,7 +467,7 @@ pub fn run_unstored(plan: &Plan) -> Unstored {
         }
         drop(tx);
         for f in rx {
-            signatures.insert(f.signature);
+            signatures.insert(format!("{} {}", f.bucket, f.signature));
         }
     });
     Unstored {
@@ -469,6 +504,7 @@ pub fn finding(
         signature: d.signature.clone(),
         classes: d.classes.names().iter().map(|s| s.to_string()).collect(),
         rule: d.rule.map(str::to_string),
+        bucket: d.bucket.name(),
         first_op: d.op_index as u32,
         swept,
         pair,
@@ -559,7 +595,10 @@ mod tests {
                 }
             }
             drop(tx);
-            let found: Vec<String> = rx.into_iter().map(|f| f.signature).collect();
+            let found: Vec<String> = rx
+                .into_iter()
+                .map(|f| format!("{} {}", f.bucket, f.signature))
+                .collect();
             (swept, found)
         };
         let (in_order, _) = run(1);
@@ -570,7 +609,7 @@ mod tests {
             "scrambled arrival lost the sweeps of {lost:?}"
         );
         let distinct: HashSet<&String> = found.iter().collect();
-        assert_eq!(distinct.len(), found.len(), "a signature minimised twice");
+        assert_eq!(distinct.len(), found.len(), "a variant minimised twice");
         let missing: Vec<_> = one
             .signatures
             .iter()

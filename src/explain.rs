@@ -70,15 +70,13 @@ pub fn render_verdict(report: &Report, origin: &Origin) -> String {
                 "  results   : {a} {}, {b} {}",
                 d.outcomes[0], d.outcomes[1]
             );
+            let _ = writeln!(out, "  bucket    : {}", bucket_text(d));
             match d.rule.and_then(rules::rule) {
                 Some(r) => {
-                    let _ = writeln!(out, "  expected  : yes, rule {}: {}", r.name, r.reason);
+                    let _ = writeln!(out, "  expected  : yes, rule {}: {}", r.id, r.reason);
                 }
                 None => {
-                    let _ = writeln!(
-                        out,
-                        "  expected  : NO (no rule covers it; see docs/findings.md)"
-                    );
+                    let _ = writeln!(out, "  expected  : NO (no rule explains it all)");
                 }
             }
             if let Some(detail) = &d.detail {
@@ -126,6 +124,29 @@ impl Origin {
                 ],
             ],
         }
+    }
+}
+
+/// The bucket of a divergence and what it is, in one line: `F3 (finding: four-stage …)`,
+/// `F2+enomem-before-side-effects (two causes: …)`, `unlisted (…)`.
+pub fn bucket_text(d: &cgdiff_engine::Divergence) -> String {
+    use cgdiff_engine::findings::BucketKind;
+    let titles: Vec<String> = d
+        .bucket
+        .causes()
+        .map(|c| format!("{} = {}", c.id, c.title))
+        .collect();
+    match (d.bucket.kind(), titles.len()) {
+        (BucketKind::Unlisted, _) => {
+            "unlisted (no rule and no finding of docs/findings.md explains it all)".to_string()
+        }
+        (k, 1) => format!(
+            "{} ({}: {})",
+            d.bucket.name(),
+            k.name(),
+            d.bucket.causes().next().map_or("", |c| c.title)
+        ),
+        (_, n) => format!("{} ({n} causes: {})", d.bucket.name(), titles.join("; ")),
     }
 }
 
@@ -239,13 +260,19 @@ pub fn story(case: &Case, report: &Report, origin: &Origin, colour: bool) -> Str
     let _ = writeln!(out, "{bold}Divergence {}{off}", d.signature);
     match d.rule.and_then(rules::rule) {
         Some(r) => {
-            let _ = writeln!(out, "Expected: rule {} — {}", r.name, r.reason);
+            let _ = writeln!(out, "Expected: rule {} — {}", r.id, r.reason);
         }
-        None => {
+        None if d.unlisted() => {
             let _ = writeln!(
                 out,
-                "{red}Unexpected{off}: no rule covers it (see docs/findings.md)."
+                "{red}Unlisted{off}: no rule and no finding of docs/findings.md explains it all."
             );
+        }
+        None => {
+            let _ = writeln!(out, "Known finding: {}", bucket_text(d));
+            for c in d.bucket.causes() {
+                let _ = writeln!(out, "  {}: {}", c.id, c.reason);
+            }
         }
     }
     let _ = writeln!(out, "\nSetup:");

@@ -13,6 +13,7 @@
 //! Every method that takes a timestamp has an `_at` twin taking `now` in unix seconds; the
 //! plain one reads the system clock. Tests and deterministic replays use the `_at` ones.
 
+mod buckets;
 mod error;
 mod merge;
 mod open;
@@ -62,7 +63,7 @@ impl std::fmt::Debug for Store {
 
 const CASE_COLUMNS: &str = "id, text, bytes, signature, classes, rule, first_op, ops, \
      minimised_from, found_by, run_id, tool_version, git_commit, created_at, last_seen_at, \
-     hit_count";
+     hit_count, bucket";
 
 const RUN_COLUMNS: &str = "id, kind, started_at, ended_at, cases_executed, operations, \
      cases_per_sec, ops_per_sec, seed, shard, jobs, git_commit, tool_version, new_signatures, \
@@ -139,10 +140,11 @@ impl Store {
             Some(id) => {
                 tx.prepare_cached(
                     "UPDATE cases SET hit_count = hit_count + 1, \
-                         last_seen_at = max(last_seen_at, ?2), bytes = coalesce(bytes, ?3) \
+                         last_seen_at = max(last_seen_at, ?2), bytes = coalesce(bytes, ?3), \
+                         bucket = coalesce(bucket, ?4) \
                      WHERE id = ?1",
                 )
-                .and_then(|mut st| st.execute(params![id, now, c.bytes]))
+                .and_then(|mut st| st.execute(params![id, now, c.bytes, c.bucket]))
                 .map_err(err("counting a repeated case"))?;
                 id
             }
@@ -150,8 +152,9 @@ impl Store {
                 .prepare_cached(
                     "INSERT INTO cases (text, text_hash, bytes, signature, classes, rule, \
                          first_op, ops, minimised_from, found_by, run_id, tool_version, \
-                         git_commit, created_at, last_seen_at, hit_count) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, 1)",
+                         git_commit, created_at, last_seen_at, hit_count, bucket) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, 1, \
+                             ?15)",
                 )
                 .and_then(|mut st| {
                     st.insert(params![
@@ -169,6 +172,7 @@ impl Store {
                         c.tool_version,
                         c.git_commit,
                         now,
+                        c.bucket,
                     ])
                 })
                 .map_err(err("storing the case"))?,
@@ -177,36 +181,59 @@ impl Store {
         let best: Option<(i64, u32, String)> = tx
             .prepare_cached(
                 "SELECT s.best_case_id, c.ops, c.text FROM signatures s \
-                 JOIN cases c ON c.id = s.best_case_id WHERE s.signature = ?1",
+                 JOIN cases c ON c.id = s.best_case_id WHERE s.signature = ?1 AND s.bucket = ?2",
             )
             .and_then(|mut st| {
-                st.query_row([&c.signature], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                    .optional()
+                st.query_row([&c.signature, &c.bucket], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
             })
             .map_err(err("looking up the signature"))?;
 
         let recorded = match best {
             None => {
+                // Judged here, under the write lock: of concurrent writers, one sees it new.
+                let new_bucket = tx
+                    .prepare_cached("SELECT 1 FROM signatures WHERE bucket = ?1 LIMIT 1")
+                    .and_then(|mut st| st.query_row([&c.bucket], |_| Ok(())).optional())
+                    .map_err(err("looking up the bucket"))?
+                    .is_none();
                 tx.prepare_cached(
-                    "INSERT INTO signatures (signature, classes, rule, first_seen, last_seen, \
-                         best_case_id, hit_count) VALUES (?1, ?2, ?3, ?4, ?4, ?5, 1)",
+                    "INSERT INTO signatures (signature, bucket, classes, rule, first_seen, \
+                         last_seen, best_case_id, hit_count, first_run, last_run) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, 1, ?7, ?7)",
                 )
-                .and_then(|mut st| st.execute(params![c.signature, classes, c.rule, now, case_id]))
+                .and_then(|mut st| {
+                    st.execute(params![
+                        c.signature,
+                        c.bucket,
+                        classes,
+                        c.rule,
+                        now,
+                        case_id,
+                        c.run_id
+                    ])
+                })
                 .map_err(err("storing the signature"))?;
-                Recorded::NewSignature { case_id }
+                Recorded::NewSignature {
+                    case_id,
+                    new_bucket,
+                }
             }
             Some((best_id, best_ops, best_text)) => {
                 let smaller = inserted
                     && (c.ops, c.text.len(), c.text.as_str())
                         < (best_ops, best_text.len(), best_text.as_str());
                 let new_best = if smaller { case_id } else { best_id };
+                // Classes and rule follow from the (signature, bucket) key: not rewritten.
                 tx.prepare_cached(
                     "UPDATE signatures SET hit_count = hit_count + 1, \
-                         first_seen = min(first_seen, ?2), last_seen = max(last_seen, ?2), \
-                         classes = ?3, rule = ?4, best_case_id = ?5 \
-                     WHERE signature = ?1",
+                         first_seen = min(first_seen, ?3), last_seen = max(last_seen, ?3), \
+                         best_case_id = ?4 \
+                     WHERE signature = ?1 AND bucket = ?2",
                 )
-                .and_then(|mut st| st.execute(params![c.signature, now, classes, c.rule, new_best]))
+                .and_then(|mut st| st.execute(params![c.signature, c.bucket, now, new_best]))
                 .map_err(err("updating the signature"))?;
                 if smaller {
                     Recorded::NewBest {
@@ -357,6 +384,9 @@ impl Store {
         if filter.unexpected_only {
             sql.push_str(" AND rule IS NULL");
         }
+        if filter.bucket.is_some() {
+            sql.push_str(" AND bucket = ?3");
+        }
         sql.push_str(" ORDER BY id LIMIT ?2");
         let limit = filter.limit.map_or(-1, i64::from);
         let raws = self
@@ -367,6 +397,9 @@ impl Store {
                     st.raw_bind_parameter(1, sig)?;
                 }
                 st.raw_bind_parameter(2, limit)?;
+                if let Some(b) = &filter.bucket {
+                    st.raw_bind_parameter(3, b)?;
+                }
                 let mut rows = st.raw_query();
                 let mut out = Vec::new();
                 while let Some(row) = rows.next()? {
@@ -384,8 +417,10 @@ impl Store {
             .prepare_cached(
                 "SELECT s.signature, s.classes, s.rule, s.expected, s.first_seen, s.last_seen, \
                      s.best_case_id, s.hit_count, \
-                     (SELECT count(*) FROM cases c WHERE c.signature = s.signature) \
-                 FROM signatures s ORDER BY s.first_seen, s.signature",
+                     (SELECT count(*) FROM cases c WHERE c.signature = s.signature \
+                         AND coalesce(c.bucket, '') = s.bucket), \
+                     s.bucket, s.occurrences, s.first_run, s.last_run \
+                 FROM signatures s ORDER BY s.first_seen, s.signature, s.bucket",
             )
             .and_then(|mut st| {
                 st.query_map([], |r| {
@@ -399,6 +434,10 @@ impl Store {
                         best_case_id: r.get(6)?,
                         hit_count: r.get(7)?,
                         cases: r.get(8)?,
+                        bucket: r.get(9)?,
+                        occurrences: r.get(10)?,
+                        first_run: r.get(11)?,
+                        last_run: r.get(12)?,
                     })
                 })?
                 .collect()
@@ -578,6 +617,7 @@ impl RawCase {
                 created_at: r.get(13)?,
                 last_seen_at: r.get(14)?,
                 hit_count: r.get(15)?,
+                bucket: r.get(16)?,
             },
             found_by: r.get(9)?,
         })
@@ -697,6 +737,7 @@ mod tests {
                     signature: "s".into(),
                     classes: vec![],
                     rule: None,
+                    bucket: String::new(),
                     first_op: 0,
                     ops: 1,
                     minimised_from: None,
@@ -762,7 +803,11 @@ mod tests {
     /// append a new step instead, and add its hash here.
     #[test]
     fn shipped_migrations_are_unchanged() {
-        let shipped: [u64; 2] = [0xa75b_f950_4aa1_d030, 0x2a97_1937_6589_32f4];
+        let shipped: [u64; 3] = [
+            0xa75b_f950_4aa1_d030,
+            0x2a97_1937_6589_32f4,
+            0x0929_561f_388f_9975,
+        ];
         for (i, (step, want)) in MIGRATIONS.iter().zip(shipped).enumerate() {
             assert_eq!(
                 text_hash(step.as_bytes()) as u64,

@@ -142,9 +142,9 @@ impl Store {
                         .prepare_cached(
                             "INSERT INTO cases (text, text_hash, bytes, signature, classes, rule, \
                                  first_op, ops, minimised_from, found_by, run_id, tool_version, \
-                                 git_commit, created_at, last_seen_at, hit_count) \
+                                 git_commit, created_at, last_seen_at, hit_count, bucket) \
                              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
-                                 ?14, ?15, ?16)",
+                                 ?14, ?15, ?16, ?17)",
                         )
                         .and_then(|mut st| {
                             st.insert(params![
@@ -164,6 +164,7 @@ impl Store {
                                 c.created_at,
                                 c.last_seen_at,
                                 c.hit_count,
+                                c.bucket,
                             ])
                         })
                         .map_err(err("copying a case"))?;
@@ -183,15 +184,17 @@ impl Store {
                 ));
             };
             let classes = s.classes.join(",");
+            let first_run = s.first_run.and_then(|r| run_map.get(&r).copied());
+            let last_run = s.last_run.and_then(|r| run_map.get(&r).copied());
             type Existing = (i64, u32, String, i64, i64);
             let existing: Option<Existing> = tx
                 .prepare_cached(
                     "SELECT s.best_case_id, c.ops, c.text, s.first_seen, s.last_seen \
                      FROM signatures s JOIN cases c ON c.id = s.best_case_id \
-                     WHERE s.signature = ?1",
+                     WHERE s.signature = ?1 AND s.bucket = ?2",
                 )
                 .and_then(|mut st| {
-                    st.query_row([&s.signature], |r| {
+                    st.query_row([&s.signature, &s.bucket], |r| {
                         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
                     })
                     .optional()
@@ -200,19 +203,24 @@ impl Store {
             match existing {
                 None => {
                     tx.prepare_cached(
-                        "INSERT INTO signatures (signature, classes, rule, first_seen, \
-                             last_seen, best_case_id, hit_count) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        "INSERT INTO signatures (signature, bucket, classes, rule, first_seen, \
+                             last_seen, best_case_id, hit_count, occurrences, first_run, \
+                             last_run) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                     )
                     .and_then(|mut st| {
                         st.execute(params![
                             s.signature,
+                            s.bucket,
                             classes,
                             s.rule,
                             s.first_seen,
                             s.last_seen,
                             best,
-                            s.hit_count
+                            s.hit_count,
+                            s.occurrences,
+                            first_run,
+                            last_run,
                         ])
                     })
                     .map_err(err("copying a signature"))?;
@@ -231,26 +239,29 @@ impl Store {
                     } else {
                         best_id
                     };
-                    // Classes and rule "as last recorded": the later of the two.
-                    let newer = s.last_seen > last_seen;
+                    // Classes and rule follow from the (signature, bucket) key. Runs keep their
+                    // order across a merge only within one database: first/last run are
+                    // this database's if it has them.
+                    let _ = last_seen;
                     tx.prepare_cached(
-                        "UPDATE signatures SET hit_count = hit_count + ?2, \
-                             first_seen = min(first_seen, ?3), last_seen = max(last_seen, ?4), \
-                             best_case_id = ?5, \
-                             classes = CASE WHEN ?6 THEN ?7 ELSE classes END, \
-                             rule = CASE WHEN ?6 THEN ?8 ELSE rule END \
-                         WHERE signature = ?1",
+                        "UPDATE signatures SET hit_count = hit_count + ?3, \
+                             first_seen = min(first_seen, ?4), last_seen = max(last_seen, ?5), \
+                             best_case_id = ?6, occurrences = occurrences + ?7, \
+                             first_run = coalesce(first_run, ?8), \
+                             last_run = coalesce(?9, last_run) \
+                         WHERE signature = ?1 AND bucket = ?2",
                     )
                     .and_then(|mut st| {
                         st.execute(params![
                             s.signature,
+                            s.bucket,
                             s.hit_count,
                             s.first_seen,
                             s.last_seen,
                             new_best,
-                            newer,
-                            classes,
-                            s.rule
+                            s.occurrences,
+                            first_run,
+                            last_run,
                         ])
                     })
                     .map_err(err("merging a signature"))?;

@@ -194,7 +194,8 @@ fn padded_copy(path: &Path) -> Result<Option<TempCopy>, StoreError> {
     Ok(Some(copy))
 }
 
-/// Mends the references a lost row broke (see the module documentation).
+/// Mends the references a lost row broke (see the module documentation). A store of schema 3
+/// or later keys its signature rows (variants) by signature and bucket.
 fn repair(c: &Connection) -> rusqlite::Result<()> {
     c.execute_batch(
         "UPDATE cases SET minimised_from = NULL
@@ -203,20 +204,51 @@ fn repair(c: &Connection) -> rusqlite::Result<()> {
              WHERE run_id IS NOT NULL AND run_id NOT IN (SELECT id FROM runs);
          DELETE FROM replays WHERE case_id NOT IN (SELECT id FROM cases);
          UPDATE replays SET run_id = NULL
-             WHERE run_id IS NOT NULL AND run_id NOT IN (SELECT id FROM runs);
-         DELETE FROM signatures
-             WHERE signature NOT IN (SELECT signature FROM cases);
+             WHERE run_id IS NOT NULL AND run_id NOT IN (SELECT id FROM runs);",
+    )?;
+    let bucketed: bool = c.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('signatures') WHERE name = 'bucket'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !bucketed {
+        return c.execute_batch(
+            "DELETE FROM signatures
+                 WHERE signature NOT IN (SELECT signature FROM cases);
+             UPDATE signatures SET best_case_id = (
+                     SELECT c.id FROM cases c WHERE c.signature = signatures.signature
+                     ORDER BY c.ops, length(c.text), c.text LIMIT 1)
+                 WHERE best_case_id NOT IN (SELECT id FROM cases);
+             INSERT INTO signatures (signature, classes, rule, first_seen, last_seen,
+                                     best_case_id, hit_count)
+                 SELECT c.signature, c.classes, c.rule, min(c.created_at), max(c.last_seen_at),
+                        (SELECT b.id FROM cases b WHERE b.signature = c.signature
+                         ORDER BY b.ops, length(b.text), b.text LIMIT 1),
+                        sum(c.hit_count)
+                 FROM cases c WHERE c.signature NOT IN (SELECT signature FROM signatures)
+                 GROUP BY c.signature;",
+        );
+    }
+    c.execute_batch(
+        "DELETE FROM signatures WHERE NOT EXISTS (
+                 SELECT 1 FROM cases c WHERE c.signature = signatures.signature
+                 AND coalesce(c.bucket, '') = signatures.bucket);
          UPDATE signatures SET best_case_id = (
                  SELECT c.id FROM cases c WHERE c.signature = signatures.signature
+                 AND coalesce(c.bucket, '') = signatures.bucket
                  ORDER BY c.ops, length(c.text), c.text LIMIT 1)
              WHERE best_case_id NOT IN (SELECT id FROM cases);
-         INSERT INTO signatures (signature, classes, rule, first_seen, last_seen, best_case_id,
-                                 hit_count)
-             SELECT c.signature, c.classes, c.rule, min(c.created_at), max(c.last_seen_at),
+         INSERT INTO signatures (signature, bucket, classes, rule, first_seen, last_seen,
+                                 best_case_id, hit_count)
+             SELECT c.signature, coalesce(c.bucket, ''), c.classes, c.rule, min(c.created_at),
+                    max(c.last_seen_at),
                     (SELECT b.id FROM cases b WHERE b.signature = c.signature
+                     AND coalesce(b.bucket, '') = coalesce(c.bucket, '')
                      ORDER BY b.ops, length(b.text), b.text LIMIT 1),
                     sum(c.hit_count)
-             FROM cases c WHERE c.signature NOT IN (SELECT signature FROM signatures)
-             GROUP BY c.signature;",
+             FROM cases c WHERE NOT EXISTS (
+                 SELECT 1 FROM signatures s WHERE s.signature = c.signature
+                 AND s.bucket = coalesce(c.bucket, ''))
+             GROUP BY c.signature, coalesce(c.bucket, '');",
     )
 }

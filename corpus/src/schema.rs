@@ -120,6 +120,44 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX cases_run ON cases(run_id);
     CREATE INDEX cases_minimised_from ON cases(minimised_from);
     "#,
+    // 2 -> 3: buckets (docs/findings.md). A case has the bucket its divergence is in (NULL:
+    // recorded before triage); a signature row is a *variant*, keyed by (signature, bucket),
+    // so its rule and bucket are properties of its cases, never of the last one stored.
+    // Occurrences count every divergent execution a run met (written once per run), with the
+    // first and last run that met it. Old signature rows keep the bucket '' (before triage).
+    r#"
+    ALTER TABLE cases ADD COLUMN bucket TEXT;
+    CREATE INDEX cases_bucket ON cases(bucket, signature);
+    CREATE TABLE signatures_v3 (
+        signature       TEXT    NOT NULL,
+        bucket          TEXT    NOT NULL,   -- '' for variants recorded before triage
+        classes         TEXT    NOT NULL,
+        rule            TEXT,
+        first_seen      INTEGER NOT NULL,
+        last_seen       INTEGER NOT NULL,
+        best_case_id    INTEGER NOT NULL REFERENCES cases(id),
+        hit_count       INTEGER NOT NULL,
+        occurrences     INTEGER NOT NULL DEFAULT 0,
+        first_run       INTEGER REFERENCES runs(id),
+        last_run        INTEGER REFERENCES runs(id),
+        expected        INTEGER GENERATED ALWAYS AS (rule IS NOT NULL) VIRTUAL,
+        PRIMARY KEY (signature, bucket)
+    );
+    INSERT INTO signatures_v3 (signature, bucket, classes, rule, first_seen, last_seen,
+                               best_case_id, hit_count, occurrences)
+        SELECT signature, '', classes, rule, first_seen, last_seen, best_case_id, hit_count,
+               hit_count
+        FROM signatures;
+    DROP TABLE signatures;
+    ALTER TABLE signatures_v3 RENAME TO signatures;
+    CREATE INDEX signatures_bucket ON signatures(bucket);
+    CREATE VIEW buckets AS
+        SELECT bucket, count(*) AS variants, sum(occurrences) AS occurrences,
+               sum(hit_count) AS hit_count, min(first_seen) AS first_seen,
+               max(last_seen) AS last_seen, min(first_run) AS first_run,
+               max(last_run) AS last_run
+        FROM signatures GROUP BY bucket;
+    "#,
 ];
 
 /// The schema version this build creates and understands: the number of migrations.

@@ -97,6 +97,9 @@ pub struct NewCase {
     pub classes: Vec<String>,
     /// The expected-difference rule that explains the divergence, or `None` if unexpected.
     pub rule: Option<String>,
+    /// The bucket (root cause) of the divergence: a rule, findings joined by `+`, or
+    /// `unlisted`. With the signature, the key of a variant.
+    pub bucket: String,
     /// Index of the first operation after which the two models differ.
     pub first_op: u32,
     /// Number of operations in the case: the main measure of "smaller".
@@ -119,10 +122,14 @@ pub struct NewCase {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
 pub enum Recorded {
-    /// The first case ever seen with this signature; it is the signature's best case.
+    /// The first case ever seen with this signature in this bucket (a new variant); it is the
+    /// variant's best case.
     NewSignature {
         /// The recorded case.
         case_id: i64,
+        /// Whether the bucket had no variant before: judged inside the write transaction, so
+        /// concurrent writers never both call one bucket new.
+        new_bucket: bool,
     },
     /// A known signature, and this case is smaller than its previous best, which it replaces.
     NewBest {
@@ -144,7 +151,7 @@ impl Recorded {
     /// The row that holds the recorded case.
     pub fn case_id(&self) -> i64 {
         match *self {
-            Recorded::NewSignature { case_id }
+            Recorded::NewSignature { case_id, .. }
             | Recorded::NewBest { case_id, .. }
             | Recorded::Duplicate { case_id, .. } => case_id,
         }
@@ -153,7 +160,7 @@ impl Recorded {
     /// The signature's best case after recording.
     pub fn best_case_id(&self) -> i64 {
         match *self {
-            Recorded::NewSignature { case_id } | Recorded::NewBest { case_id, .. } => case_id,
+            Recorded::NewSignature { case_id, .. } | Recorded::NewBest { case_id, .. } => case_id,
             Recorded::Duplicate { best_case_id, .. } => best_case_id,
         }
     }
@@ -161,6 +168,17 @@ impl Recorded {
     /// Whether the signature was unknown before: what a campaign counts as "new".
     pub fn is_new_signature(&self) -> bool {
         matches!(self, Recorded::NewSignature { .. })
+    }
+
+    /// Whether the bucket was unknown before (its first variant).
+    pub fn is_new_bucket(&self) -> bool {
+        matches!(
+            self,
+            Recorded::NewSignature {
+                new_bucket: true,
+                ..
+            }
+        )
     }
 }
 
@@ -234,6 +252,8 @@ pub struct NewReplay {
 pub struct CaseFilter {
     /// Only cases with this signature.
     pub signature: Option<String>,
+    /// Only cases in this bucket.
+    pub bucket: Option<String>,
     /// Only cases no expected-difference rule explains.
     pub unexpected_only: bool,
     /// At most this many.
@@ -256,6 +276,8 @@ pub struct CaseRow {
     pub classes: Vec<String>,
     /// The expected-difference rule, `None` if unexpected.
     pub rule: Option<String>,
+    /// The bucket; `None` for a case recorded before triage.
+    pub bucket: Option<String>,
     /// Index of the first divergent operation.
     pub first_op: u32,
     /// Number of operations.
@@ -278,11 +300,13 @@ pub struct CaseRow {
     pub hit_count: u64,
 }
 
-/// A distinct divergence signature.
+/// A variant: a signature within a bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SignatureRow {
     /// The signature.
     pub signature: String,
+    /// Its bucket; `""` for a variant recorded before triage.
+    pub bucket: String,
     /// Its classes, as last recorded.
     pub classes: Vec<String>,
     /// Its expected-difference rule, as last recorded.
@@ -299,6 +323,44 @@ pub struct SignatureRow {
     pub hit_count: u64,
     /// How many distinct case texts are stored under it.
     pub cases: u64,
+    /// Divergent executions that met it, counted by every run (not only the stored ones).
+    pub occurrences: u64,
+    /// The first run that met it, if a run counted it.
+    pub first_run: Option<i64>,
+    /// The last run that met it.
+    pub last_run: Option<i64>,
+}
+
+/// A bucket: its variants summed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BucketRow {
+    /// `F3`, a rule, causes joined by `+`, `unlisted`, or `""` (recorded before triage).
+    pub bucket: String,
+    /// Variants (signatures) stored in it.
+    pub variants: u64,
+    /// Divergent executions counted by every run.
+    pub occurrences: u64,
+    /// Cases recorded in it, counting repeats.
+    pub hit_count: u64,
+    /// First and last seen (unix seconds).
+    pub first_seen: i64,
+    pub last_seen: i64,
+    /// First and last run that met it.
+    pub first_run: Option<i64>,
+    pub last_run: Option<i64>,
+    /// The smallest best case of its variants.
+    pub best_case_id: i64,
+    /// A rule explains its variants.
+    pub expected: bool,
+}
+
+/// How often a run met a variant: what [`Store::count_occurrences_at`](crate::Store) adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Occurrences {
+    pub signature: String,
+    pub bucket: String,
+    /// Divergent executions in that variant.
+    pub count: u64,
 }
 
 /// A run.

@@ -338,7 +338,12 @@ fn a_version_1_database_is_migrated_keeping_every_row_and_deduping_old_texts() {
         .unwrap();
     assert_eq!(
         indexes,
-        ["cases_minimised_from", "cases_run", "cases_signature_hash"]
+        [
+            "cases_bucket",
+            "cases_minimised_from",
+            "cases_run",
+            "cases_signature_hash"
+        ]
     );
 }
 

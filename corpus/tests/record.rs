@@ -140,6 +140,8 @@ fn a_case_row_reads_back_what_was_recorded() {
         .unwrap();
     let parent = store.record_at(&case("sig", 8, "parent"), 60).unwrap();
     let mut c = case("sig", 2, "child");
+    // Another bucket: another variant of the same signature.
+    c.bucket = "legacy-skips-frozen".to_string();
     c.rule = Some("legacy-skips-frozen".to_string());
     c.classes = vec!["events".to_string()];
     c.minimised_from = Some(parent.case_id());
@@ -168,19 +170,29 @@ fn a_case_row_reads_back_what_was_recorded() {
     );
     assert_eq!(store.case(9999).unwrap(), None);
 
-    // The signature takes the latest classes and rule.
-    let sig = &store.signatures().unwrap()[0];
-    assert_eq!(sig.classes, ["events"]);
-    assert!(sig.expected);
+    // A variant's classes and rule are those of its cases (the key decides them), never
+    // "whatever was recorded last": the child is a variant of its own.
+    let sigs = store.signatures().unwrap();
+    assert_eq!(sigs.len(), 2);
+    let child = sigs
+        .iter()
+        .find(|s| s.bucket == "legacy-skips-frozen")
+        .unwrap();
+    assert_eq!(child.classes, ["events"]);
+    assert!(child.expected);
+    let first = sigs.iter().find(|s| s.bucket.is_empty()).unwrap();
+    assert!(!first.expected);
+    assert_eq!(row.bucket.as_deref(), Some("legacy-skips-frozen"));
 
     let json = serde_json::to_value(&row).unwrap();
     assert_eq!(json["found_by"], "minimize");
     assert_eq!(json["bytes"], hex(c.bytes.as_ref().unwrap()));
     assert_eq!(
         serde_json::to_value(rec).unwrap()["outcome"],
-        "new-best",
+        "new-signature",
         "{rec:?}"
     );
+    assert!(rec.is_new_bucket());
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -230,6 +242,7 @@ fn cases_are_filtered_by_signature_and_expectedness_and_limited() {
             signature: Some("odd".into()),
             unexpected_only: true,
             limit: Some(2),
+            ..Default::default()
         }),
         [1, 5]
     );

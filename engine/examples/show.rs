@@ -12,6 +12,10 @@ fn main() {
     if let Some(d) = r.verdict.divergence() {
         case.ops.truncate(d.op_index + 1);
     }
+    if let Some(d) = r.verdict.divergence() {
+        println!("bucket {} signature {}", d.bucket.name(), d.signature);
+    }
+    print!("{}", cgdiff_engine::format::print(&case));
     println!("{:?}", case.setup);
     for (i, op) in case.ops.iter().enumerate() {
         println!("{i}: {:?} {:?}", op.op, op.faults);

@@ -3,7 +3,7 @@
 
 use crate::case::{Controller, Errno};
 use crate::planted::Bug;
-use crate::trace::Step;
+use crate::trace::{mark, Step, Warning};
 use crate::world::{Callback, CgId, CsetList, Event, World};
 
 /// Records a callback with its taskset: the tasks on the `mg_tasks` of each css_set of `csets`,
@@ -48,6 +48,9 @@ pub fn can_attach(w: &mut World, c: Controller, dst: CgId) -> Result<(), Errno> 
         .can_attach
         .filter(|f| f.controller == c && f.nth == nth)
         .map(|f| f.errno);
+    if error.is_some() {
+        w.mark(mark::CAN_ATTACH_FIRED);
+    }
     record(w, c, Callback::CanAttach, dst, CsetList::TsetSrc, error);
     match c {
         Controller::Cpuset if error.is_none() => {
@@ -60,6 +63,11 @@ pub fn can_attach(w: &mut World, c: Controller, dst: CgId) -> Result<(), Errno> 
             } else if let Some(first) = taskset_first(w, CsetList::TsetSrc) {
                 // Simplification of the kernel's mm-owner test: the first task leads its group.
                 if w.tasks[first as usize].leader == first {
+                    if w.charge_move.is_some() {
+                        // VM_BUG_ON(mc.from): recorded; a kernel without CONFIG_DEBUG_VM goes
+                        // on and overwrites the move (model.md §6).
+                        w.warn(Warning::VmBugOnMcFrom);
+                    }
                     let hier = w.cgroups[dst as usize].hier;
                     let from = w.cset_cgroup(w.tasks[first as usize].cset, hier);
                     w.charge_move = Some((from, dst));
@@ -113,6 +121,9 @@ pub fn can_attach_all(w: &mut World, dst: CgId) -> Result<(), Errno> {
         order.reverse();
     }
     let cancel_failing = w.bug(Bug::CancelAlsoFailing);
+    if w.lists[CsetList::TsetSrc as usize].len() >= 2 {
+        w.mark(mark::TSET_MULTI_SRC);
+    }
     let stop_after_first = w.bug(Bug::CancelStopsAfterFirst);
     for c in order {
         if bits & c.bit() == 0 || !c.has_can_attach() {

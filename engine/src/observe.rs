@@ -22,6 +22,8 @@ pub struct Fingerprint {
     pub callbacks: u64,
     pub callback_order: u64,
     pub release: u64,
+    /// Which cgroups are releasable (`CGRP_RELEASABLE`): compared as part of `release`.
+    pub releasable: u64,
     pub warnings: u64,
 }
 
@@ -257,8 +259,14 @@ pub fn observe(w: &World, outcome: Outcome) -> (Fingerprint, u16) {
         seen_big.resize(w.csets.len(), 0u8);
         &mut seen_big
     };
+    let mut releasable = 0u64;
     for (id, cg) in w.cgroups.iter().enumerate() {
         links += cg.cset_links.len();
+        // CGRP_RELEASABLE is printed in every snapshot, so it is compared too (class
+        // `release`): a difference shows at the operation that made it.
+        if cg.releasable && !cg.removed {
+            releasable = releasable.wrapping_add(mix(id as u64 ^ 0x7265_6c65_6173_6162));
+        }
         if cg.attach_in_progress != 0 {
             bad |= Invariant::ControllerRest.bit();
             fp.controller = fp
@@ -313,6 +321,7 @@ pub fn observe(w: &World, outcome: Outcome) -> (Fingerprint, u16) {
         ordered = step(ordered, h);
     }
     fp.callback_order = ordered;
+    fp.releasable = releasable;
     fp.release = w
         .release_queued
         .iter()

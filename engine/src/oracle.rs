@@ -4,11 +4,11 @@
 
 use crate::case::{Case, CaseOp, FaultPlan, OpKind};
 use crate::exec::apply;
+use crate::findings::{triage, Bucket, BucketKind, Evidence};
 use crate::models::{Design, Outcome, Pair};
 use crate::observe::{fingerprint, observe, Fingerprint, Invariant, Snapshot};
-use crate::rules::{match_rule, Rule, RuleInput};
-use crate::trace::{Coverage, Step};
-use crate::world::World;
+use crate::trace::{mark, Coverage, Step};
+use crate::world::{CsetId, World};
 use serde::Serialize;
 use std::fmt;
 use std::fmt::Write as _;
@@ -163,10 +163,26 @@ impl Serialize for Blame {
     }
 }
 
-/// The kinds of fault present in the plan of the divergent operation (an exit between the
-/// stages counts as one: `exit`).
+/// The kinds of fault present in the plan of an operation (an exit between the stages counts
+/// as one: `exit`).
 pub fn fault_kinds(f: &FaultPlan) -> &'static str {
-    match (f.alloc.is_some(), f.can_attach.is_some(), f.exit.is_some()) {
+    kinds_name(f.alloc.is_some(), f.can_attach.is_some(), f.exit.is_some())
+}
+
+/// The kinds of fault that fired in an operation, from the marks of both models: what a
+/// signature names (an allocation or can_attach fault that never fired changed nothing; an
+/// exit between the stages is named when planned).
+pub fn fired_kinds(marks: [u16; 2], f: &FaultPlan) -> &'static str {
+    let m = marks[0] | marks[1];
+    kinds_name(
+        m & mark::ALLOC_FIRED != 0,
+        m & mark::CAN_ATTACH_FIRED != 0,
+        f.exit.is_some(),
+    )
+}
+
+fn kinds_name(alloc: bool, can_attach: bool, exit: bool) -> &'static str {
+    match (alloc, can_attach, exit) {
         (false, false, false) => "none",
         (true, false, false) => "alloc",
         (false, true, false) => "can_attach",
@@ -186,10 +202,15 @@ pub struct Divergence {
     pub op_kind: OpKind,
     pub classes: Classes,
     pub blame: Blame,
+    /// The kinds of fault that fired (`none`, `alloc`, `can_attach`, `alloc+can_attach`).
     pub faults: &'static str,
     /// Stable across runs and code changes: `op-kind/classes/faults/blame`.
     pub signature: String,
-    /// The expected-difference rule that covers every class of this divergence, if any.
+    /// The root cause(s): an expected rule, findings, or unlisted (`crate::findings`).
+    /// Decided by the case alone.
+    pub bucket: Bucket,
+    /// The expected-difference rule when the bucket is one (a bucket of rules only is always a
+    /// single rule: the rules' explanations nest).
     pub rule: Option<&'static str>,
     pub outcomes: [Outcome; 2],
     /// The readable observations and their diff; built only when asked for (see
@@ -243,6 +264,10 @@ pub fn json_key(design: &str) -> String {
 impl Divergence {
     pub fn expected(&self) -> bool {
         self.rule.is_some()
+    }
+    /// Whether no known cause explains this divergence.
+    pub fn unlisted(&self) -> bool {
+        self.bucket.is_unlisted()
     }
 }
 
@@ -584,7 +609,7 @@ fn diff_classes(a: &Fingerprint, b: &Fingerprint) -> Classes {
     } else if a.callback_order != b.callback_order {
         c = c.with(Class::CallbackOrder);
     }
-    if a.release != b.release {
+    if a.release != b.release || a.releasable != b.releasable {
         c = c.with(Class::Release);
     }
     if a.warnings != b.warnings {
@@ -620,22 +645,41 @@ fn classify(
         (true, true) => Blame::Both,
     };
     let op_kind = cop.op.kind();
-    let faults = fault_kinds(&cop.faults);
+    let marks = [worlds[0].marks, worlds[1].marks];
+    let faults = fired_kinds(marks, &cop.faults);
     let unchanged = |i: usize| {
         fps[i].placement == prev[i].placement
             && fps[i].inventory == prev[i].inventory
             && fps[i].order == prev[i].order
     };
-    let input = RuleInput {
+    let moved =
+        |i: usize| fps[i].placement != prev[i].placement || fps[i].inventory != prev[i].inventory;
+    let evidence = Evidence {
         pair: designs,
         kind: op_kind,
-        faults: cop.faults,
         outcomes,
         classes,
+        bad,
+        steps: [worlds[0].op_steps, worlds[1].op_steps],
+        marks,
         unchanged: [unchanged(0), unchanged(1)],
+        moved: [moved(0), moved(1)],
+        release_permuted: classes.has(Class::Release)
+            && fps[0].releasable == fps[1].releasable
+            && permuted(worlds),
+        release_touched: [
+            !worlds[0].release_queued.is_empty() || fps[0].releasable != prev[0].releasable,
+            !worlds[1].release_queued.is_empty() || fps[1].releasable != prev[1].releasable,
+        ],
+        order_prefix_only: classes.has(Class::Order) && order_prefix_only(worlds),
+        taskset_order_only: classes.has(Class::CallbackOrder) && taskset_order_only(worlds),
         callbacks: [worlds[0].events.len(), worlds[1].events.len()],
     };
-    let rule: Option<&'static Rule> = match_rule(&input);
+    let bucket = triage(&evidence);
+    let rule = match bucket.kind() {
+        BucketKind::Expected => bucket.causes().next().map(|c| c.id),
+        _ => None,
+    };
     let signature = format!(
         "{}{}/{}/{}/{}",
         pair_prefix(designs),
@@ -663,10 +707,70 @@ fn classify(
         blame,
         faults,
         signature,
-        rule: rule.map(|r| r.name),
+        bucket,
+        rule,
         outcomes,
         detail,
     }
+}
+
+/// Whether both models queued the same release notifications, in another order (cgroup ids
+/// are the same in both models: mkdir is shared code). No allocation: the queues are short.
+fn permuted(worlds: &[World; 2]) -> bool {
+    let (a, b) = (&worlds[0].release_queued, &worlds[1].release_queued);
+    a != b && a.len() == b.len() && a.iter().all(|x| b.contains(x))
+}
+
+/// Whether `a` and `b` hold the same elements and differ only in a prefix: the elements put
+/// at the head by this operation came in another order, the rest is the same. `same` says
+/// whether two elements are the same thing.
+fn differ_in_prefix_only<T: Copy>(a: &[T], b: &[T], same: impl Fn(T, T) -> bool) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut k = a.len();
+    while k > 0 && same(a[k - 1], b[k - 1]) {
+        k -= 1;
+    }
+    a[..k].iter().all(|&x| b[..k].iter().any(|&y| same(x, y)))
+        && b[..k].iter().all(|&y| a[..k].iter().any(|&x| same(x, y)))
+}
+
+/// Whether every order difference between the models is of that kind: for each css_set (by
+/// tuple) its `tasks`, and for each cgroup its `cset_links`. Divergences only: quadratic in
+/// small lists, no allocation.
+fn order_prefix_only(worlds: &[World; 2]) -> bool {
+    let (w0, w1) = (&worlds[0], &worlds[1]);
+    let key = |w: &World, c: CsetId| w.csets[c as usize].key;
+    for c0 in w0.csets.iter().filter(|c| c.live) {
+        let Some(c1) = w1.csets.iter().find(|c| c.live && c.key == c0.key) else {
+            return false;
+        };
+        if !differ_in_prefix_only(&c0.tasks, &c1.tasks, |x, y| x == y) {
+            return false;
+        }
+    }
+    w0.cgroups.iter().zip(&w1.cgroups).all(|(g0, g1)| {
+        differ_in_prefix_only(&g0.cset_links, &g1.cset_links, |x, y| {
+            key(w0, x) == key(w1, y)
+        })
+    })
+}
+
+/// Whether both models made the same callback calls in the same order (controller, callback,
+/// cgroup, error), only with tasksets in another order.
+fn taskset_order_only(worlds: &[World; 2]) -> bool {
+    let (w0, w1) = (&worlds[0], &worlds[1]);
+    w0.events.len() == w1.events.len()
+        && w0.events.iter().zip(&w1.events).all(|(a, b)| {
+            let (ta, tb) = (
+                &w0.event_pids[a.tasks.0 as usize..a.tasks.1 as usize],
+                &w1.event_pids[b.tasks.0 as usize..b.tasks.1 as usize],
+            );
+            (a.controller, a.callback, a.dst, a.error) == (b.controller, b.callback, b.dst, b.error)
+                && ta.len() == tb.len()
+                && ta.iter().all(|p| tb.contains(p))
+        })
 }
 
 /// What a signature starts with: nothing for the default pair (legacy, four-stage), `A,B:`

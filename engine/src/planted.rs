@@ -494,6 +494,38 @@ mod tests {
         }
     }
 
+    /// What `bench power` and the `CGDIFF_FUZZ_CRASH=unlisted` builds rely on: a planted bug
+    /// is a regression nobody has explained, so its divergence must land in the unlisted
+    /// bucket — never filed as a known finding or an expected rule because it looks like one.
+    #[test]
+    fn every_planted_bug_lands_in_the_unlisted_bucket() {
+        let mut wrong = Vec::new();
+        for bug in Bug::ALL {
+            let case = crate::format::parse(case_for(bug))
+                .expect("case parses")
+                .case;
+            let r = check_with_bug(&case, bug);
+            let Some(d) = r.verdict.divergence() else {
+                // A bug that makes a known divergence go away (a finding "fixed" by mistake)
+                // leaves nothing to bucket: the gate sees it as a fixed bucket instead.
+                let clean = check(&case);
+                let known = clean.verdict.divergence().is_some_and(|c| !c.unlisted());
+                if !known {
+                    wrong.push(format!("{bug}: agrees on its case"));
+                }
+                continue;
+            };
+            if !d.unlisted() {
+                wrong.push(format!(
+                    "{bug}: {} in bucket {}",
+                    d.signature,
+                    d.bucket.name()
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
     #[test]
     fn deep_bugs_need_their_whole_shape() {
         let deep: Vec<Bug> = Bug::of_tier(Tier::Deep).collect();

@@ -1,114 +1,90 @@
-//! Expected differences: what the patch set out to change, as named rules matched by code.
-//! A divergence is *expected* only when a rule matches and covers every one of its classes;
-//! anything else is a finding. Rules are reported apart, never hidden.
+//! Expected differences: what the patch set out to change, as named rules recognised by code.
+//! A rule is a [`Cause`] like a finding: present when its evidence is, explaining the parts of
+//! a divergence it names. A divergence is *expected* when its bucket holds rules only
+//! (`crate::findings::triage`). Rules are reported apart, never hidden.
 
-use crate::case::{Errno, FaultPlan, OpKind};
+use crate::case::{Errno, OpKind};
+use crate::findings::{atoms, Cause, CauseKind, Evidence, FOUR, LEGACY, LEGACY_FOUR_STAGE};
 use crate::models::Outcome;
-use crate::oracle::{Class, Classes};
+use crate::oracle::Class;
 
-/// Facts about a divergent operation that rules may look at.
-#[derive(Clone, Copy, Debug)]
-pub struct RuleInput {
-    /// The names of the two designs compared; every `[_; 2]` below follows this order.
-    pub pair: [&'static str; 2],
-    pub kind: OpKind,
-    pub faults: FaultPlan,
-    /// In the pair's order.
-    pub outcomes: [Outcome; 2],
-    pub classes: Classes,
-    /// Whether each model left placement, inventory and list order exactly as they were
-    /// before the operation.
-    pub unchanged: [bool; 2],
-    /// Callback calls each model made during the operation.
-    pub callbacks: [usize; 2],
-}
-
-/// A named expected difference.
-pub struct Rule {
-    pub name: &'static str,
-    /// The pairs of designs (by name, in order) between which this difference is expected:
-    /// what the change from the first to the second set out to do.
-    pub pairs: &'static [[&'static str; 2]],
-    /// One line: why the patch makes the designs differ here.
-    pub reason: &'static str,
-    /// The classes this rule may explain.
-    pub covers: Classes,
-    pub matches: fn(&RuleInput) -> bool,
-}
-
-/// The pair every rule below is written for; in it, index 1 is four-stage.
-const LEGACY_FOUR_STAGE: &[[&str; 2]] = &[["legacy", "four-stage"]];
-const FOUR: usize = 1;
-
-/// Four-stage failed with ENOMEM before doing anything at all: no callback, nothing moved.
-fn four_stage_enomem_untouched(i: &RuleInput) -> bool {
-    i.faults.alloc.is_some()
+/// Four-stage failed with ENOMEM (its own allocation fault) before doing anything at all: no
+/// callback, nothing moved.
+fn four_stage_enomem_untouched(i: &Evidence) -> bool {
+    i.marked(FOUR, crate::trace::mark::ALLOC_FIRED)
         && i.outcomes[FOUR] == Outcome::Err(Errno::ENOMEM)
         && i.unchanged[FOUR]
         && i.callbacks[FOUR] == 0
 }
 
 /// Every expected difference cgdiff knows.
-pub static RULES: &[Rule] = &[
-    Rule {
-        name: "all-or-nothing-on-enomem",
+pub static RULES: [Cause; 2] = [
+    Cause {
+        id: "all-or-nothing-on-enomem",
+        kind: CauseKind::Rule,
         pairs: LEGACY_FOUR_STAGE,
+        title: "all or nothing on ENOMEM",
         reason: "the patch's purpose: a multi-target migrate or transfer_tasks that meets an \
                  allocation failure moves nothing in four-stage (prepare_dst fails before any \
-                 migration), while legacy has already moved some targets when it fails",
-        covers: Classes::of(&[
-            Class::Result,
-            Class::Placement,
-            Class::Inventory,
-            Class::Order,
-            Class::Callbacks,
-            Class::CallbackOrder,
-            Class::Release,
-        ]),
-        matches: |i| {
-            matches!(i.kind, OpKind::MigrateMulti | OpKind::TransferTasks)
+                 migration), while legacy has already moved some targets when it fails (on the \
+                 allocation, or on a can_attach it reaches first)",
+        explains: |i| {
+            // Legacy's own failure may be the allocation, or a can_attach fault its ordering
+            // reached first: four-stage never gets that far.
+            let present = matches!(i.kind, OpKind::MigrateMulti | OpKind::TransferTasks)
                 && four_stage_enomem_untouched(i)
-                && i.outcomes[0] == Outcome::Err(Errno::ENOMEM)
-                && !i.unchanged[0]
+                && matches!(i.outcomes[LEGACY], Outcome::Err(_))
+                && i.moved[LEGACY];
+            if !present {
+                return 0;
+            }
+            // Legacy's release notifications, as long as four-stage queued none and marked
+            // nothing releasable (its own would be another cause's).
+            let release = if i.release_touched[FOUR] {
+                0
+            } else {
+                atoms::of(&[Class::Release])
+            };
+            atoms::MIGRATION_EFFECTS | release
         },
+        minimal_cases: &["examples/transfer-enomem.case"],
     },
-    Rule {
-        name: "enomem-before-side-effects",
+    Cause {
+        id: "enomem-before-side-effects",
+        kind: CauseKind::Rule,
         pairs: LEGACY_FOUR_STAGE,
+        title: "ENOMEM before side effects",
         reason: "four-stage looks up every destination css_set (prepare_dst) before it touches a \
                  task list or calls a can_attach, so its allocation failure comes first and \
                  leaves no trace, where legacy had already collected tasks (reordering the \
                  css_set's task list) and run can_attach callbacks before failing",
-        covers: Classes::of(&[
-            Class::Result,
-            Class::Order,
-            Class::Callbacks,
-            Class::CallbackOrder,
-        ]),
         // attach_task_all may have moved the task on earlier hierarchies in both models before
         // the failing one, so "untouched" is not required here: what marks the rule is that
         // four-stage failed with ENOMEM where legacy had run more callbacks (its can_attach
-        // calls) or had reordered lists that four-stage left alone. The covered classes keep
+        // calls) or had reordered lists that four-stage left alone. The parts it explains keep
         // placement and inventory equal.
-        matches: |i| {
-            i.kind.is_migration()
-                && i.faults.alloc.is_some()
+        explains: |i| {
+            let present = i.kind.is_migration()
+                && i.marked(FOUR, crate::trace::mark::ALLOC_FIRED)
                 && i.outcomes[FOUR] == Outcome::Err(Errno::ENOMEM)
-                && matches!(i.outcomes[0], Outcome::Err(_))
-                && (i.callbacks[0] > i.callbacks[FOUR] || (i.unchanged[FOUR] && !i.unchanged[0]))
+                && matches!(i.outcomes[LEGACY], Outcome::Err(_))
+                && (i.callbacks[LEGACY] > i.callbacks[FOUR]
+                    || (i.unchanged[FOUR] && !i.unchanged[LEGACY]));
+            if !present {
+                return 0;
+            }
+            atoms::of(&[
+                Class::Result,
+                Class::Order,
+                Class::Callbacks,
+                Class::CallbackOrder,
+            ])
         },
+        minimal_cases: &[],
     },
 ];
 
-/// The first rule of the input's pair that matches the divergence and covers all of its
-/// classes.
-pub fn match_rule(i: &RuleInput) -> Option<&'static Rule> {
-    RULES
-        .iter()
-        .find(|r| r.pairs.contains(&i.pair) && i.classes.is_subset(r.covers) && (r.matches)(i))
-}
-
 /// Looks a rule up by name (for reports and stored cases).
-pub fn rule(name: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.name == name)
+pub fn rule(name: &str) -> Option<&'static Cause> {
+    RULES.iter().find(|r| r.id == name)
 }

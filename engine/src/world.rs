@@ -91,8 +91,21 @@ pub struct Cset {
     pub mg_dst_cset: Option<CsetId>,
     pub mg_node: Option<CsetList>,
     pub mg_preload_node: Option<CsetList>,
+    /// Evidence about this set's part in the migration in progress ([`cset_flag`]); cleared by
+    /// `cgroup_migrate_finish`. Read by no kernel code: it only feeds [`World::marks`].
+    pub mg_flags: u8,
     /// v5.19's separate `mg_dst_preload_node` (07fd5b6cdf3c); unused by earlier designs.
     pub mg_dst_preload_node: Option<CsetList>,
+}
+
+/// Bits of [`Cset::mg_flags`].
+pub mod cset_flag {
+    /// A preloaded source that a moving (non-exiting) target is on.
+    pub const LIVE_TARGET: u8 = 1;
+    /// A destination gathered by `prepare_dst`.
+    pub const DST: u8 = 2;
+    /// A destination of at least one source with a moving target.
+    pub const DST_LIVE: u8 = 4;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,6 +227,10 @@ pub struct World {
     pub migrating_leader: Option<Pid>,
     pub trace: Trace,
     pub coverage: Coverage,
+    /// The coverage points ([`Step::point`]) this operation reached, one bit each.
+    pub op_steps: u64,
+    /// Evidence for the recognisers ([`crate::trace::mark`]) left by this operation.
+    pub marks: u16,
     /// The planted bug switched on in this world, if any (benchmarks and tests only: see
     /// [`crate::planted`]). Absent from the normal build.
     #[cfg(any(test, feature = "planted-bugs"))]
@@ -258,6 +275,7 @@ clone_reusing!(Cset {
     mg_dst_cset,
     mg_node,
     mg_preload_node,
+    mg_flags,
     mg_dst_preload_node,
 });
 clone_reusing!(Task {
@@ -287,6 +305,8 @@ clone_reusing!(World {
     migrating_leader,
     trace,
     coverage,
+    op_steps,
+    marks,
     #[cfg(any(test, feature = "planted-bugs"))]
     planted,
 });
@@ -328,6 +348,8 @@ impl World {
             migrating_leader: None,
             trace: Trace::default(),
             coverage: Coverage::default(),
+            op_steps: 0,
+            marks: 0,
             #[cfg(any(test, feature = "planted-bugs"))]
             planted: None,
         };
@@ -394,6 +416,14 @@ impl World {
         self.pending_exit = faults.exit;
         self.migrating_leader = None;
         self.trace.clear();
+        self.op_steps = 0;
+        self.marks = 0;
+    }
+
+    /// Leaves a piece of evidence about this operation ([`crate::trace::mark`]).
+    #[inline]
+    pub fn mark(&mut self, m: u16) {
+        self.marks |= m;
     }
 
     /// Records an invariant broken in the middle of the operation.
@@ -419,6 +449,7 @@ impl World {
     /// Records a kernel-named step (trace and coverage).
     #[inline]
     pub fn step(&mut self, s: Step) {
+        self.op_steps |= 1 << s.point();
         self.coverage.hit(s);
         self.trace.push(s);
     }
@@ -728,6 +759,7 @@ impl World {
     fn alloc(&mut self) -> bool {
         self.allocs += 1;
         if self.faults.alloc == Some(self.allocs) {
+            self.mark(crate::trace::mark::ALLOC_FIRED);
             self.step(Step::AllocFailed(self.allocs as u8));
             false
         } else {
@@ -783,6 +815,7 @@ impl World {
         c.mg_dst_cset = None;
         c.mg_node = None;
         c.mg_preload_node = None;
+        c.mg_flags = 0;
         c.mg_dst_preload_node = None;
         // link_css_set(): the new link goes at the head of each cgroup's cset_links, and at
         // the tail of the css_set's own list (hierarchy order).

@@ -50,20 +50,13 @@ pub enum CrashMode {
     Never,
     /// `unexpected`: on a divergence no expected-difference rule covers.
     Unexpected,
-    /// `unlisted`: on an unexpected divergence whose signature matches none of the patterns
-    /// of `docs/findings.md` (as built in): a finding nobody has written up yet. What
+    /// `unlisted`: on a divergence in the unlisted bucket: no rule and no finding of
+    /// `docs/findings.md` (its recogniser, as built in) explains it. What
     /// ClusterFuzzLite and OSS-Fuzz builds use, so that only new findings come back as crashes
     /// (docs/scale-out.md).
     Unlisted,
     /// `any`: on every divergence.
     Any,
-}
-
-/// The signature patterns of `docs/findings.md` as of the build.
-fn listed_patterns() -> &'static [String] {
-    static PATTERNS: OnceLock<Vec<String>> = OnceLock::new();
-    PATTERNS
-        .get_or_init(|| cgdiff_engine::findings::patterns(include_str!("../../docs/findings.md")))
 }
 
 impl CrashMode {
@@ -81,10 +74,7 @@ impl CrashMode {
         match self {
             CrashMode::Never => false,
             CrashMode::Unexpected => d.rule.is_none(),
-            CrashMode::Unlisted => {
-                d.rule.is_none()
-                    && cgdiff_engine::findings::matching(listed_patterns(), &d.signature).is_none()
-            }
+            CrashMode::Unlisted => d.unlisted(),
             CrashMode::Any => true,
         }
     }

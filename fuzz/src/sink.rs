@@ -123,6 +123,7 @@ pub fn record(case: &Case, bytes: &[u8], d: &Divergence) {
         signature: d.signature.clone(),
         classes: d.classes.names().iter().map(|s| s.to_string()).collect(),
         rule: d.rule.map(str::to_string),
+        bucket: d.bucket.name(),
         first_op: d.op_index as u32,
         ops: case.ops.len() as u32,
         minimised_from: None,

@@ -3,3 +3,4 @@
 pub mod minimize;
 
 pub use minimize::{minimize, minimize_pair, minimize_with, remove_with_dependents, MinimizeStats};
+pub mod triage;

@@ -1,6 +1,9 @@
-//! The minimiser: the smallest case that still diverges with the **same signature**.
+//! The minimiser: the smallest case that still diverges with the **same signature** in the
+//! **same bucket**. A signature names only the faults that fired, so a fault that never fires
+//! is dropped by step 3 like any other simplification.
 //!
-//! Shrink order (each step kept only if `oracle::check` still gives the same signature):
+//! Shrink order (each step kept only if `oracle::check` still gives the same signature and
+//! bucket):
 //! 1. Truncate after the first divergent operation: nothing later matters.
 //! 2. Delta debugging over operations (chunks of n/2, n/4, … 1), then single removals from the
 //!    back until a fixpoint. Removing an operation removes what only makes sense with it
@@ -80,12 +83,17 @@ pub fn minimize_pair(case: &Case, signature: &str, pair: Pair) -> (Case, Minimiz
         return unchanged(case, 1);
     }
     let work = std::cell::Cell::new(0u64);
+    // Same signature and same bucket: a smaller case that shows another root cause under the
+    // same signature is not the same finding.
+    let bucket = d.bucket;
     let mut keeps = |c: &Case| {
         let r = oracle::check_pair(c, pair);
         // The model steps both designs took: what a run cost, whatever the operations were.
         let steps: u64 = r.coverage.iter().flat_map(|c| c.0.iter()).sum();
         work.set(work.get() + steps + r.ops_executed as u64);
-        r.verdict.signature() == Some(signature)
+        r.verdict
+            .divergence()
+            .is_some_and(|x| x.signature == signature && x.bucket == bucket)
     };
     let spent = || work.get() > WORK_BUDGET;
     let (best, mut stats) = shrink(case, d.op_index + 1, &mut keeps, &spent);

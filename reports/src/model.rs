@@ -8,31 +8,13 @@ use cgdiff_corpus::{CaseFilter, CaseRow, ReplayOutcome, ReplayRow, RunKind, RunR
 use cgdiff_engine::models::{by_name, Pair, DESIGNS};
 use cgdiff_engine::oracle::{self, Class};
 use cgdiff_engine::trace::{Step, COVERAGE_POINTS};
-use cgdiff_engine::{format, rules};
+use cgdiff_engine::{findings, format, rules};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// Version of the `report.json` layout. Bumped on any change a consumer could notice
 /// (a field removed, renamed or given another meaning); adding a field does not bump it.
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// `docs/findings.md` as of the build: which unexpected signatures are written-up findings.
-const FINDINGS_DOC: &str = include_str!("../../docs/findings.md");
-
-/// The signature patterns of a findings document, each with the heading of the finding that
-/// lists it (`F2. Legacy never cancels …`).
-pub fn finding_patterns(doc: &str) -> Vec<(String, String)> {
-    let mut heading = String::new();
-    let mut out = Vec::new();
-    for line in doc.lines() {
-        if let Some(h) = line.strip_prefix("## ") {
-            heading = h.trim().to_string();
-        } else if let Some(p) = cgdiff_engine::findings::patterns(line).into_iter().next() {
-            out.push((p, heading.clone()));
-        }
-    }
-    out
-}
 
 /// The designs a report covers, in the order every per-model list of the report uses: those
 /// the runs' coverage names, in the engine's history order ([`cgdiff_engine::models::DESIGNS`]),
@@ -249,12 +231,12 @@ pub struct SignatureReport {
     pub reproduce: Vec<String>,
 }
 
-/// A written-up finding a signature belongs to.
+/// The written-up finding(s) a signature's best case belongs to in this build.
 #[derive(Debug, Clone, Serialize)]
 pub struct ListedFinding {
-    /// The matching `- signature:` pattern.
+    /// The bucket: `F3`, or several causes joined by `+` (`F2+enomem-before-side-effects`).
     pub pattern: String,
-    /// The heading of the finding (`F2. Legacy never cancels …`).
+    /// The causes' titles (`F2: legacy never cancels …`), joined by `; `.
     pub finding: String,
 }
 
@@ -310,6 +292,8 @@ pub struct Explanation {
     pub signature_now: Option<String>,
     /// The rule that explains it in this build.
     pub rule_now: Option<String>,
+    /// Its bucket in this build: a rule, finding(s), or `unlisted`.
+    pub bucket_now: Option<String>,
     /// Index of the operation after which the models split.
     pub op_index: Option<usize>,
     /// That operation, in case-file syntax.
@@ -533,7 +517,6 @@ pub fn build_for(
     }
     let case_by_id: HashMap<i64, &CaseRow> = cases.iter().map(|c| (c.id, c)).collect();
 
-    let findings = finding_patterns(FINDINGS_DOC);
     let mut out = Vec::with_capacity(sigs.len());
     for s in &sigs {
         let sig_cases = by_sig
@@ -599,16 +582,11 @@ pub fn build_for(
             }),
             status,
             failing: !s.expected && status != Status::Fixed,
-            listed: if s.expected {
+            // Listed when the best case still gives this signature, in a bucket with a finding.
+            listed: if s.expected || explanation.signature_now.as_deref() != Some(&s.signature) {
                 None
             } else {
-                findings
-                    .iter()
-                    .find(|(p, _)| cgdiff_engine::findings::glob_match(p, &s.signature))
-                    .map(|(p, f)| ListedFinding {
-                        pattern: p.clone(),
-                        finding: f.clone(),
-                    })
+                listed(&explanation)
             },
             first_seen: s.first_seen,
             last_seen: s.last_seen,
@@ -660,6 +638,21 @@ pub fn build_for(
     })
 }
 
+/// The finding(s) whose recognisers explain the best case now, if it diverges in a bucket
+/// with a finding.
+fn listed(e: &Explanation) -> Option<ListedFinding> {
+    let name = e.bucket_now.as_deref()?;
+    let bucket = findings::Bucket::from_name(name)?;
+    (bucket.kind() == findings::BucketKind::Finding).then(|| ListedFinding {
+        pattern: name.to_string(),
+        finding: bucket
+            .causes()
+            .map(|c| format!("{}: {}", c.id, c.title))
+            .collect::<Vec<_>>()
+            .join("; "),
+    })
+}
+
 /// Runs the stored text through this build's models.
 fn explain(text: &str) -> Explanation {
     let file = match format::parse(text) {
@@ -683,6 +676,7 @@ fn explain(text: &str) -> Explanation {
             verdict: "diverges".into(),
             signature_now: Some(d.signature.clone()),
             rule_now: d.rule.map(str::to_string),
+            bucket_now: Some(d.bucket.name()),
             op_index: Some(d.op_index),
             operation: file.case.ops.get(d.op_index).map(format::op_text),
             outcomes: Some([d.outcomes[0].to_string(), d.outcomes[1].to_string()]),
@@ -926,21 +920,6 @@ mod tests {
             assert!(!point_applies("legacy", later) && !point_applies("four-stage", later));
             assert!(point_applies("v5.19", later), "{later}");
         }
-    }
-
-    /// Every pattern of the findings document is read, with its finding's heading.
-    #[test]
-    fn findings_patterns_carry_their_heading() {
-        let all = finding_patterns(FINDINGS_DOC);
-        assert_eq!(
-            all.len(),
-            cgdiff_engine::findings::patterns(FINDINGS_DOC).len()
-        );
-        let (_, heading) = all
-            .iter()
-            .find(|(p, _)| p == "*controller*invariant/alloc*/legacy")
-            .expect("F2's pattern");
-        assert!(heading.starts_with("F2."), "{heading}");
     }
 
     #[test]

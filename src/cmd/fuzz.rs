@@ -3,9 +3,12 @@
 use super::{git_commit, open_store, store_finding, EXIT_DIVERGENCE};
 use crate::campaign::{self, Counters, Finding, Limit, Plan, Shared};
 use anyhow::{bail, Context, Result};
+use cgdiff_corpus::Occurrences;
 use cgdiff_corpus::{FoundBy, NewRun, RunKind, RunTotals};
+use cgdiff_engine::findings::BucketKind;
 use cgdiff_engine::models::Pair;
 use cgdiff_engine::trace::Coverage;
+use cgdiff_replay::triage::{self, BucketLine, Tally};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -22,7 +25,9 @@ use std::time::{Duration, Instant};
     cgdiff fuzz --time 10m --shard 2/8     the third of eight disjoint shards\n\n\
 Ctrl-C or SIGTERM (what a CI timeout sends) stops the campaign: the workers finish their case, \
 the summary is printed and the run is closed, with the exit status below; a second one kills it.\n\n\
-Exit status: 0 nothing new and unexpected, 1 a new unexpected signature was stored, 2 bad input.")]
+Exit status: 0 every divergence met is in a known bucket (an expected rule or a finding of \
+docs/findings.md; new variants of them included), 1 an unlisted bucket or a regression (a \
+bucket replayed as fixed is back), 2 bad input.")]
 pub struct Args {
     /// Stop after this long (e.g. 60s, 5m, 1h).
     #[arg(long, value_parser = humantime::parse_duration, conflicts_with = "cases")]
@@ -66,20 +71,6 @@ fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     Ok((i, n))
 }
 
-/// One signature met in this run, for the summary.
-#[derive(Serialize)]
-struct FoundSig {
-    signature: String,
-    rule: Option<String>,
-    new: bool,
-    case_id: i64,
-    ops: usize,
-    original_ops: usize,
-    found_by_sweep: bool,
-    /// Which generated case of the run (with the seed, enough to regenerate it).
-    case_index: u64,
-}
-
 #[derive(Serialize)]
 struct Summary {
     run_id: i64,
@@ -92,6 +83,8 @@ struct Summary {
     operations: u64,
     cases_per_sec: f64,
     ops_per_sec: f64,
+    /// Divergent executions met (generated cases and sweep variants), every one counted in its
+    /// bucket.
     divergences: u64,
     swept_cases: u64,
     /// Fault-sweep variants run (one fault on one migration of a swept case), and the model
@@ -100,10 +93,16 @@ struct Summary {
     sweep_operations: u64,
     /// Distinct combinations of model steps the generated cases reached (the sweep's novelty).
     step_combinations: usize,
+    /// Variants (signatures within buckets) met, and of those new to the store.
     signatures: usize,
     new_signatures: usize,
-    new_unexpected: usize,
-    found: Vec<FoundSig>,
+    /// Buckets met, new to the store, unlisted, regressed.
+    buckets_met: usize,
+    new_buckets: usize,
+    unlisted: usize,
+    regressed: usize,
+    /// Every bucket met, most urgent first, its variants beneath it.
+    buckets: Vec<BucketLine>,
     interrupted: bool,
 }
 
@@ -148,7 +147,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
         });
     }
     let mut store = open_store(&a.db)?;
-    let known = store.known_signatures()?;
     let mut new_run = NewRun::new(RunKind::Campaign, env!("CARGO_PKG_VERSION"));
     new_run.seed = Some(seed);
     new_run.shard = Some(format!("{}/{}", a.shard.0, a.shard.1));
@@ -159,6 +157,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     } else {
         serde_json::json!({"max_ops": a.max_ops, "designs": a.designs.to_string()})
     });
+    // Buckets whose variants were all replayed as fixed: meeting one again is a regression.
+    let fixed_before = store.fixed_buckets()?;
     let run_id = store.begin_run(&new_run)?;
 
     let counters = Counters::default();
@@ -171,45 +171,47 @@ pub fn run(a: Args) -> Result<ExitCode> {
         .build()
         .context("starting worker threads")?;
 
-    let mut found: Vec<FoundSig> = Vec::new();
-    let mut run_sigs: HashSet<String> = HashSet::new();
+    let mut tally = Tally::default();
+    let mut stored_variants: HashSet<(String, String)> = HashSet::new();
     let mut coverage = [Coverage::default(), Coverage::default()];
+    let mut all = campaign::Local::default();
     let mut store_error = None;
     std::thread::scope(|scope| {
         let (plan, shared, counters, stop) = (&plan, &shared, &counters, &*stop);
         let workers = scope.spawn(move || {
-            let covs = std::sync::Mutex::new(Vec::new());
+            let locals = std::sync::Mutex::new(Vec::new());
             pool.scope(|s| {
                 for _ in 0..jobs {
                     let tx = tx.clone();
-                    let covs = &covs;
+                    let locals = &locals;
                     s.spawn(move |_| {
-                        let c = campaign::worker(plan, shared, counters, stop, started, tx);
-                        covs.lock().unwrap().push(c);
+                        let l = campaign::worker(plan, shared, counters, stop, started, tx);
+                        locals.lock().unwrap().push(l);
                     });
                 }
             });
             drop(tx);
-            covs.into_inner().unwrap()
+            locals.into_inner().unwrap()
         });
         // The writer: this thread records findings as they come and draws the progress.
         loop {
             match rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(f) => {
-                    // The campaign's first case of each signature (one per signature: the
-                    // workers share what they have handled), original and minimised.
+                    // The campaign's first case of each variant (the workers share what they
+                    // have handled), original and minimised.
                     match store_finding(&mut store, run_id, &f, FoundBy::Campaign) {
-                        Ok(case_id) => {
-                            let first_in_run = run_sigs.insert(f.signature.clone());
-                            if !a.json {
-                                // Reported only once stored: a killed campaign has every
-                                // case it printed in the database.
+                        Ok(st) => {
+                            stored_variants.insert((f.bucket.clone(), f.signature.clone()));
+                            // One line per bucket new to the store, printed once committed:
+                            // "new" was judged inside the write, so concurrent campaigns
+                            // never both print it.
+                            if st.new_bucket && !a.json {
                                 let line = format!(
-                                    "stored case {case_id}: {}{}",
+                                    "new bucket {} ({}): {}, case {}",
+                                    f.bucket,
+                                    cgdiff_engine::findings::kind_of(&f.bucket).name(),
                                     f.signature,
-                                    f.rule
-                                        .as_ref()
-                                        .map_or(String::new(), |r| format!(" (expected: {r})"))
+                                    st.case_id
                                 );
                                 if bar.is_hidden() {
                                     println!("{line}");
@@ -217,25 +219,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
                                     bar.println(line);
                                 }
                             }
-                            let smaller = found
-                                .iter()
-                                .position(|x| x.signature == f.signature)
-                                .filter(|&i| found[i].ops > f.minimised.ops.len());
-                            if let Some(i) = smaller {
-                                found.remove(i);
-                            } else if !first_in_run {
-                                continue;
-                            }
-                            found.push(FoundSig {
-                                new: !known.contains(&f.signature),
-                                signature: f.signature,
-                                rule: f.rule,
-                                case_id,
-                                ops: f.minimised.ops.len(),
-                                original_ops: f.original.ops.len(),
-                                found_by_sweep: f.swept,
-                                case_index: f.index,
-                            });
+                            st.tally(&mut tally, &f);
+                            tally.origin(&f.bucket, &f.signature, f.index, f.swept);
                         }
                         Err(e) => {
                             store_error = Some(e);
@@ -246,11 +231,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
-            update_bar(&bar, counters, started, run_sigs.len(), &limit);
+            update_bar(&bar, counters, started, stored_variants.len(), &limit);
         }
-        for c in workers.join().expect("campaign worker panicked") {
-            coverage[0].add(&c[0]);
-            coverage[1].add(&c[1]);
+        for l in workers.join().expect("campaign worker panicked") {
+            coverage[0].add(&l.coverage[0]);
+            coverage[1].add(&l.coverage[1]);
+            all.merge_counts(l.counts);
         }
     });
     bar.finish_and_clear();
@@ -260,8 +246,23 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let elapsed = started.elapsed();
     let cases = counters.cases.load(Ordering::Relaxed);
     let ops = counters.ops.load(Ordering::Relaxed);
-    let new_sigs = found.iter().filter(|f| f.new).count();
-    let new_unexpected = found.iter().filter(|f| f.new && f.rule.is_none()).count();
+    // Every divergent execution, counted in the workers, written once.
+    let mut occ = Vec::new();
+    for (sig, per) in &all.counts {
+        for (b, &n) in per {
+            tally.count(&b.name(), sig, n);
+            occ.push(Occurrences {
+                signature: sig.clone(),
+                bucket: b.name(),
+                count: n,
+            });
+        }
+    }
+    occ.sort_by(|x, y| (&x.bucket, &x.signature).cmp(&(&y.bucket, &y.signature)));
+    store.count_occurrences_at(run_id, &occ, cgdiff_corpus::unix_now())?;
+    tally.regressions(&fixed_before);
+    let lines = tally.lines();
+    let new_sigs: usize = lines.iter().map(|b| b.new_variants).sum();
     store.finish_run(
         run_id,
         &RunTotals {
@@ -278,11 +279,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
                     "operations": counters.sweep_ops.load(Ordering::Relaxed),
                 },
                 "step_combinations": shared.novelty.len(),
+                "buckets": {
+                    "met": lines.len(),
+                    "new": lines.iter().filter(|b| b.new).count(),
+                    "unlisted": lines.iter().filter(|b| b.kind == BucketKind::Unlisted).count(),
+                    "regressed": lines.iter().filter(|b| b.regressed).count(),
+                },
             })),
         },
     )?;
-    found.sort_by(|a, b| (a.rule.is_some(), &a.signature).cmp(&(b.rule.is_some(), &b.signature)));
     let secs = elapsed.as_secs_f64().max(1e-9);
+    let fail = triage::fails(&lines);
     let summary = Summary {
         run_id,
         db: a.db.display().to_string(),
@@ -299,10 +306,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
         sweep_variants: counters.variants.load(Ordering::Relaxed),
         sweep_operations: counters.sweep_ops.load(Ordering::Relaxed),
         step_combinations: shared.novelty.len(),
-        signatures: found.len(),
+        signatures: lines.iter().map(|b| b.variants.len()).sum(),
         new_signatures: new_sigs,
-        new_unexpected,
-        found,
+        buckets_met: lines.len(),
+        new_buckets: lines.iter().filter(|b| b.new).count(),
+        unlisted: lines
+            .iter()
+            .filter(|b| b.kind == BucketKind::Unlisted)
+            .count(),
+        regressed: lines.iter().filter(|b| b.regressed).count(),
+        buckets: lines,
         interrupted: stop.load(Ordering::SeqCst),
     };
     if a.json {
@@ -310,7 +323,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     } else {
         print_summary(&summary);
     }
-    Ok(if new_unexpected > 0 {
+    Ok(if fail {
         ExitCode::from(EXIT_DIVERGENCE)
     } else {
         ExitCode::SUCCESS
@@ -356,7 +369,7 @@ fn print_summary(s: &Summary) {
     println!(
         "cgdiff fuzz: run {} into {}{}",
         s.run_id,
-        s.db,
+        super::terminal_safe(&s.db),
         if s.interrupted { " (interrupted)" } else { "" }
     );
     println!(
@@ -364,38 +377,66 @@ fn print_summary(s: &Summary) {
         s.seed, s.shard, s.jobs, s.seconds, s.cases, s.cases_per_sec, s.operations, s.ops_per_sec
     );
     println!(
-        "  {} divergent cases, {} swept; {} signatures this run, {} new, {} new and unexpected",
-        s.divergences, s.swept_cases, s.signatures, s.new_signatures, s.new_unexpected
+        "  fault sweep: {} cases, {} variants, {} of the model operations; {} step combinations",
+        s.swept_cases, s.sweep_variants, s.sweep_operations, s.step_combinations
     );
     println!(
-        "  distinct behaviours: {} signatures, {} step combinations; fault sweep: {} variants, \
-         {} of the model operations",
-        s.signatures, s.step_combinations, s.sweep_variants, s.sweep_operations
+        "  {} divergent executions in {} buckets ({} variants): {} new buckets, {} new variants; \
+         {} unlisted, {} regressed",
+        s.divergences,
+        s.buckets_met,
+        s.signatures,
+        s.new_buckets,
+        s.new_signatures,
+        s.unlisted,
+        s.regressed
     );
-    if !s.found.is_empty() {
-        println!();
+    if s.buckets.is_empty() {
+        return;
+    }
+    println!();
+    println!(
+        "  {:<9} {:<34} {:>11} {:>12}  what",
+        "", "bucket", "occurrences", "variants"
+    );
+    for b in &s.buckets {
+        let mark = if b.kind == BucketKind::Unlisted {
+            "UNLISTED"
+        } else if b.regressed {
+            "REGRESSED"
+        } else if b.new {
+            "NEW"
+        } else {
+            ""
+        };
+        let variants = if b.new_variants > 0 && !b.new {
+            format!("{} ({} new)", b.variants.len(), b.new_variants)
+        } else {
+            b.variants.len().to_string()
+        };
         println!(
-            "  {:<4} {:>6} {:>9}  signature (rule)",
-            "new", "case", "ops"
+            "  {:<9} {:<34} {:>11} {:>12}  {}",
+            mark, b.bucket, b.occurrences, variants, b.title
         );
-        for f in &s.found {
+        // Beneath a bucket only what needs a look: every variant of an unlisted or regressed
+        // one, the new variants of one known before this run.
+        let show_all = b.kind == BucketKind::Unlisted || b.regressed;
+        for v in b.variants.iter().filter(|v| show_all || (v.new && !b.new)) {
             println!(
-                "  {:<4} {:>6} {:>4}<-{:<3}  {}{}",
-                if f.new { "NEW" } else { "" },
-                f.case_id,
-                f.ops,
-                f.original_ops,
-                f.signature,
-                f.rule
-                    .as_ref()
-                    .map_or(String::new(), |r| format!("  (expected: {r})"))
+                "  {:<9}   {} {:>8}  {}{}",
+                "",
+                if v.new { "+" } else { " " },
+                v.occurrences,
+                v.signature,
+                v.case_id
+                    .map_or(String::new(), |id| format!("  (case {id})"))
             );
         }
-        println!();
-        println!("  Reproduce with: cgdiff replay CASE --db {}", s.db);
-        println!("  Minimize with:  cgdiff minimize CASE --db {}", s.db);
-        println!("  Explain with:   cgdiff explain CASE --db {}", s.db);
     }
+    println!();
+    let db = super::shell_quote(&s.db);
+    println!("  Every bucket's best case: cgdiff cases list --db {db}");
+    println!("  Explain a case:           cgdiff explain CASE --db {db}");
 }
 
 fn num_cpus() -> usize {

@@ -1,12 +1,16 @@
 //! `cgdiff import PATH...`: case files and libFuzzer artifacts into the store.
 
-use super::{git_commit, open_store, store_finding, EXIT_BAD_INPUT, EXIT_DIVERGENCE};
+use super::{
+    git_commit, open_store, store_finding, terminal_safe, EXIT_BAD_INPUT, EXIT_DIVERGENCE,
+};
 use crate::campaign;
 use anyhow::Result;
 use cgdiff_corpus::{FoundBy, NewRun, RunKind, RunTotals};
 use cgdiff_engine::input::{self, Input};
 use cgdiff_engine::{oracle, Case};
+use cgdiff_replay::triage::{self, Tally};
 use std::collections::HashSet;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -20,7 +24,8 @@ or is refused with its line and column, or raw libFuzzer input (decoded exactly 
 recursively, symlinks to folders inside them are not followed, and each file is imported once. \
 Every case is re-run; divergent ones are minimised and stored.\n\n\
 Exit status: 2 if any file could not be read or parsed (the others are still imported), \
-else 1 if a new unexpected signature was stored, else 0."
+else 1 if a case is in the unlisted bucket or a bucket replayed as fixed is back, else 0 \
+(new variants of known buckets included)."
 )]
 pub struct Args {
     /// Case files, artifacts, or folders of them.
@@ -90,7 +95,8 @@ fn decode(path: &Path, bytes: &[u8]) -> Result<(Case, bool), String> {
 pub fn run(a: Args) -> Result<ExitCode> {
     let started = Instant::now();
     let mut store = open_store(&a.db)?;
-    let known = store.known_signatures()?;
+    let fixed_before = store.fixed_buckets()?;
+    let mut tally = Tally::default();
     let mut run = NewRun::new(RunKind::Import, env!("CARGO_PKG_VERSION"));
     run.git_commit = git_commit();
     let run_id = store.begin_run(&run)?;
@@ -102,7 +108,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         eprintln!("skipped {}: {why}", path.display());
     }
     let unreadable = skipped.iter().filter(|s| s.2).count();
-    let (mut bad, mut stored, mut agree, mut new_unexpected, mut ops) = (unreadable, 0, 0, 0, 0u64);
+    let (mut bad, mut stored, mut agree, mut ops) = (unreadable, 0, 0, 0u64);
     for path in &all {
         let decoded = super::read_bounded(path)
             .map_err(|e| format!("{e:#}"))
@@ -131,17 +137,23 @@ pub fn run(a: Args) -> Result<ExitCode> {
         } else {
             FoundBy::CargoFuzz
         };
-        let id = store_finding(&mut store, run_id, &f, found_by)?;
-        let new = !known.contains(&f.signature);
-        if new && f.rule.is_none() {
-            new_unexpected += 1;
-        }
+        let st = store_finding(&mut store, run_id, &f, found_by)?;
+        tally.count(&f.bucket, &f.signature, 1);
+        st.tally(&mut tally, &f);
         stored += 1;
         println!(
-            "stored case {id}: {} {}{}",
+            "stored case {}: {} in bucket {}{} {}",
+            st.case_id,
             f.signature,
-            path.display(),
-            if new { " (new)" } else { "" }
+            f.bucket,
+            if st.new_bucket {
+                " (new bucket)"
+            } else if st.new_variant {
+                " (new variant)"
+            } else {
+                ""
+            },
+            terminal_safe(&path.display().to_string())
         );
     }
     store.finish_run(
@@ -151,10 +163,22 @@ pub fn run(a: Args) -> Result<ExitCode> {
             operations: ops,
             elapsed: started.elapsed(),
             divergences: stored,
-            new_signatures: new_unexpected,
+            new_signatures: 0,
             extra: None,
         },
     )?;
+    tally.regressions(&fixed_before);
+    let lines = tally.lines();
+    let unlisted = lines
+        .iter()
+        .filter(|b| b.kind == cgdiff_engine::findings::BucketKind::Unlisted)
+        .count();
+    let regressed = lines.iter().filter(|b| b.regressed).count();
+    println!(
+        "{} buckets: {} new, {unlisted} unlisted, {regressed} regressed",
+        lines.len(),
+        lines.iter().filter(|b| b.new).count()
+    );
     println!(
         "{} files: {stored} divergent stored, {agree} agree, {bad} skipped (unreadable or malformed){}",
         all.len() + unreadable,
@@ -165,7 +189,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     );
     Ok(if bad > 0 {
         ExitCode::from(EXIT_BAD_INPUT)
-    } else if new_unexpected > 0 {
+    } else if triage::fails(&lines) {
         ExitCode::from(EXIT_DIVERGENCE)
     } else {
         ExitCode::SUCCESS

@@ -58,6 +58,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             signature: d.signature.clone(),
             classes: d.classes.names().iter().map(|s| s.to_string()).collect(),
             rule: d.rule.map(str::to_string),
+            bucket: d.bucket.name(),
             first_op,
             ops: min.ops.len() as u32,
             minimised_from: Some(*id),

@@ -21,9 +21,9 @@ use clap::{Parser, Subcommand};
 use std::path::Path;
 use std::process::ExitCode;
 
-/// Exit status: the models agree / nothing new was found.
+/// Exit status: the models agree / nothing that needs a person.
 pub const EXIT_OK: u8 = 0;
-/// Exit status: a divergence (or a new unexpected signature) was found.
+/// Exit status: a divergence (`run`), or an unlisted bucket or a regression.
 pub const EXIT_DIVERGENCE: u8 = 1;
 /// Exit status: bad input (a malformed case file, a bad flag, an unusable database).
 pub const EXIT_BAD_INPUT: u8 = 2;
@@ -38,10 +38,11 @@ pub const EXIT_BAD_INPUT: u8 = 2;
     about,
     after_help = "Start here:\n  \
         cgdiff fuzz --time 60s              a campaign on every core into ./cgdiff.db\n  \
-        cgdiff cases list --unexpected      what it found that no rule explains\n  \
+        cgdiff cases list                   what it found, one row per bucket (root cause)\n  \
         cgdiff cases show ID                one finding, replayed on the current models\n  \
         cgdiff run examples/agree-basic.case  one case file, step by step\n\n\
-Exit status: 0 agree / nothing new, 1 divergence / new unexpected signature, 2 bad input."
+Exit status: 0 agree / nothing that needs a person, 1 divergence (run) or an unlisted bucket \
+or regression (fuzz, import, replay --all), 2 bad input."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -187,6 +188,26 @@ pub fn open_store_read(path: &Path) -> Result<cgdiff_corpus::Store> {
     Ok(cgdiff_corpus::Store::open_read_only(path)?)
 }
 
+/// Quotes a word for a POSIX shell when it needs it (suggested commands name paths).
+pub fn shell_quote(w: &str) -> String {
+    crate::explain::shell_word(w)
+}
+
+/// Text from the store or the command line, safe to print on a terminal: control characters
+/// (C0, DEL, C1) are shown escaped (`\x1b`), so a stored case cannot move the cursor, recolour
+/// or retitle the terminal.
+pub fn terminal_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The commit this binary was built from, if the build could tell.
 pub fn git_commit() -> Option<String> {
     Some(env!("CGDIFF_GIT_COMMIT").to_string()).filter(|s| !s.is_empty())
@@ -249,6 +270,15 @@ impl Source {
         }
     }
 
+    /// The bucket the source says to expect: the stored case's (none for a case recorded
+    /// before triage, or a case file).
+    pub fn expected_bucket(&self) -> Option<String> {
+        match self {
+            Source::Stored { row, .. } => row.bucket.clone(),
+            Source::File { .. } => None,
+        }
+    }
+
     /// The verdict the source says to expect: the stored signature, or the file's `expect`.
     pub fn expected_signature(&self) -> Option<Option<String>> {
         match self {
@@ -261,14 +291,39 @@ impl Source {
     }
 }
 
+/// What storing a finding did, judged by the store inside its write transactions.
+#[derive(Clone, Copy, Debug)]
+pub struct Stored {
+    /// The minimised case (or the original when minimising changed nothing).
+    pub case_id: i64,
+    /// The variant (signature in its bucket) was not in the store before.
+    pub new_variant: bool,
+    /// The bucket was not in the store before.
+    pub new_bucket: bool,
+}
+
+impl Stored {
+    /// Tells a run's tally what storing finding `f` did.
+    pub fn tally(&self, t: &mut cgdiff_replay::triage::Tally, f: &crate::campaign::Finding) {
+        t.stored(
+            &f.bucket,
+            &f.signature,
+            self.case_id,
+            f.minimised.ops.len(),
+            self.new_variant,
+            self.new_bucket,
+        );
+    }
+}
+
 /// Stores a finding: the case as found (with its bytes), then its minimised form naming it as
-/// its source. Returns the id of the minimised case.
+/// its source.
 pub fn store_finding(
     store: &mut cgdiff_corpus::Store,
     run_id: i64,
     f: &crate::campaign::Finding,
     found_by: cgdiff_corpus::FoundBy,
-) -> Result<i64> {
+) -> Result<Stored> {
     use cgdiff_corpus::{FoundBy, NewCase};
     let base = |text: String, case: &cgdiff_engine::Case, bytes, found_by, from| NewCase {
         text,
@@ -276,6 +331,7 @@ pub fn store_finding(
         signature: f.signature.clone(),
         classes: f.classes.clone(),
         rule: f.rule.clone(),
+        bucket: f.bucket.clone(),
         first_op: f.first_op.min(case.ops.len().saturating_sub(1) as u32),
         ops: case.ops.len() as u32,
         minimised_from: from,
@@ -292,8 +348,13 @@ pub fn store_finding(
         found_by,
         None,
     ))?;
+    let mut stored = Stored {
+        case_id: original.case_id(),
+        new_variant: original.is_new_signature(),
+        new_bucket: original.is_new_bucket(),
+    };
     if f.minimised == f.original {
-        return Ok(original.case_id());
+        return Ok(stored);
     }
     let min = cgdiff_engine::oracle::check_pair(&f.minimised, f.pair);
     let first_op = min.verdict.divergence().map_or(0, |d| d.op_index as u32);
@@ -305,5 +366,6 @@ pub fn store_finding(
         Some(original.case_id()),
     );
     nc.first_op = first_op;
-    Ok(store.record(&nc)?.case_id())
+    stored.case_id = store.record(&nc)?.case_id();
+    Ok(stored)
 }

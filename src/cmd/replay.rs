@@ -1,11 +1,15 @@
 //! `cgdiff replay`: re-run stored cases (or case files with an `expect` line) on the current
 //! models and say, for each, whether it reproduces, changed or is fixed.
 
-use super::{git_commit, open_store_existing, open_store_read, Source, EXIT_DIVERGENCE};
+use super::{
+    git_commit, open_store_existing, open_store_read, terminal_safe, Source, EXIT_DIVERGENCE,
+};
 use anyhow::{bail, Result};
 use cgdiff_corpus::{NewReplay, NewRun, ReplayOutcome, RunKind, RunTotals};
+use cgdiff_engine::findings::glob_match;
 use cgdiff_engine::models::{by_name, names, Design, Pair};
 use cgdiff_engine::oracle;
+use cgdiff_replay::triage;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,13 +28,16 @@ has none). With --designs A,B it runs on that pair instead, and the outcome comp
 (the signature without its pair prefix, the blame as first/second design); nothing is \
 recorded then. With --design X each case runs on X alone against every invariant and \
 property, and the line says which it breaks (the findings a design still has).\n\n\
-Exit status: 1 if an unexpected signature reproduces (or changed to an unexpected one), or \
-(--design) a case breaks an invariant; 0 otherwise, 2 on bad input.")]
+`--signature` takes a glob (`*` matches anything). Only `--all` records a replay run (what \
+a report's window is measured from).\n\n\
+Exit status: 1 if a case is in the unlisted bucket now, or its bucket changed (a regression), \
+or (--design) a case breaks an invariant; 0 otherwise (known findings that reproduce \
+included), 2 on bad input.")]
 pub struct Args {
     /// A stored case id, or a case file with an `expect` line.
     #[arg(conflicts_with_all = ["signature", "all"], required_unless_present_any = ["signature", "all"])]
     target: Option<String>,
-    /// Replay the best case of this signature.
+    /// Replay the best case of every variant whose signature matches this glob.
     #[arg(long)]
     signature: Option<String>,
     /// Replay the best case of every stored signature.
@@ -70,9 +77,17 @@ pub fn bucket(signature: &str, designs: [&str; 2]) -> String {
 pub struct Replayed {
     pub case: String,
     pub expected: Option<String>,
+    /// The bucket recorded with the case (none before triage, or for a case file).
+    pub expected_bucket: Option<String>,
     pub outcome: &'static str,
     pub signature_now: Option<String>,
     pub rule_now: Option<String>,
+    /// The bucket the case is in now.
+    pub bucket_now: Option<String>,
+    /// Its bucket changed from a known one: a regression.
+    pub bucket_changed: bool,
+    /// It is unlisted now.
+    pub unlisted: bool,
     /// Hash of the full traced run: equal hashes, identical traces.
     pub trace_hash: String,
 }
@@ -87,20 +102,36 @@ pub fn replay_one(label: String, src: &Source, designs: Option<Pair>) -> Replaye
     let report = oracle::run_pair(case, pair, true);
     let now = report.verdict.divergence();
     let expected = src.expected_signature().flatten();
-    let same = |now: &str, was: &str| {
-        now == was || (pair != own && bucket(now, pair.names()) == bucket(was, own.names()))
-    };
-    let outcome = match (now, &expected) {
-        (None, _) => ReplayOutcome::Fixed,
-        (Some(d), Some(e)) if same(&d.signature, e) => ReplayOutcome::Reproduces,
-        (Some(_), _) => ReplayOutcome::Changed,
-    };
+    let expected_bucket = src.expected_bucket();
+    let mut c = triage::classify(
+        expected
+            .as_deref()
+            .map(|s| (s, expected_bucket.as_deref().filter(|b| !b.is_empty()))),
+        now,
+    );
+    if pair != own {
+        // On another pair than the case's own: compare the signatures without their pair
+        // prefix; the recognisers' buckets are written for the default pair.
+        let same = |now: &str, was: &str| {
+            now == was || bucket(now, pair.names()) == bucket(was, own.names())
+        };
+        c.outcome = match (now, &expected) {
+            (None, _) => triage::Replay::Fixed,
+            (Some(d), Some(e)) if same(&d.signature, e) => triage::Replay::Reproduces,
+            (Some(_), _) => triage::Replay::Changed,
+        };
+        c.bucket_changed = false;
+    }
     Replayed {
         case: label,
         expected,
-        outcome: outcome.as_str(),
+        expected_bucket,
+        outcome: c.outcome.name(),
         signature_now: now.map(|d| d.signature.clone()),
         rule_now: now.and_then(|d| d.rule.map(str::to_string)),
+        bucket_now: now.map(|d| d.bucket.name()),
+        bucket_changed: c.bucket_changed,
+        unlisted: c.unlisted,
         trace_hash: trace_hash(&report),
     }
 }
@@ -138,7 +169,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let sigs = store.signatures()?;
         let chosen: Vec<_> = sigs
             .iter()
-            .filter(|s| a.all || a.signature.as_deref() == Some(s.signature.as_str()))
+            .filter(|s| {
+                a.all
+                    || a.signature
+                        .as_deref()
+                        .is_some_and(|p| glob_match(p, &s.signature))
+            })
             .collect();
         if chosen.is_empty() {
             if let Some(s) = &a.signature {
@@ -162,42 +198,56 @@ pub fn run(a: Args) -> Result<ExitCode> {
     // Replays on another pair than the cases' own are not recorded: they are another question.
     if !stored_ids.is_empty() && a.designs.is_none() {
         let mut store = open_store_existing(&a.db)?;
-        let mut run = NewRun::new(RunKind::Replay, env!("CARGO_PKG_VERSION"));
-        run.git_commit = git_commit();
-        let run_id = store.begin_run(&run)?;
+        // Only `--all` is a replay run (what a report's window is measured from); replaying
+        // one case or a few records their replays without moving the window.
+        let run_id = if a.all {
+            let mut run = NewRun::new(RunKind::Replay, env!("CARGO_PKG_VERSION"));
+            run.git_commit = git_commit();
+            Some(store.begin_run(&run)?)
+        } else {
+            None
+        };
         for (id, r) in stored_ids.iter().zip(&results) {
             store.record_replay(&NewReplay {
-                run_id: Some(run_id),
+                run_id,
                 case_id: *id,
                 outcome: ReplayOutcome::parse(r.outcome).expect("known outcome"),
                 signature_now: r.signature_now.clone(),
             })?;
         }
-        store.finish_run(
-            run_id,
-            &RunTotals {
-                cases_executed: results.len() as u64,
-                elapsed: started.elapsed(),
-                ..RunTotals::default()
-            },
-        )?;
+        if let Some(run_id) = run_id {
+            store.finish_run(
+                run_id,
+                &RunTotals {
+                    cases_executed: results.len() as u64,
+                    elapsed: started.elapsed(),
+                    ..RunTotals::default()
+                },
+            )?;
+        }
     }
-    // CI fails when something unexpected still (or newly) diverges.
+    // CI fails on what nobody has explained (unlisted now) and on a case whose bucket changed.
     let bad = results
         .iter()
-        .filter(|r| r.signature_now.is_some() && r.rule_now.is_none())
+        .filter(|r| r.unlisted || r.bucket_changed)
         .count();
     if a.json {
         println!("{}", serde_json::to_string_pretty(&results)?);
     } else {
         for r in &results {
             println!(
-                "{:<10} case {}: {}{}  trace {}",
+                "{:<10} case {}: {}{}{}  trace {}",
                 r.outcome,
-                r.case,
+                terminal_safe(&r.case),
                 r.signature_now.as_deref().unwrap_or("models agree"),
-                match (&r.expected, r.outcome) {
-                    (Some(e), "changed") => format!(" (was {e})"),
+                r.bucket_now
+                    .as_deref()
+                    .map_or(String::new(), |b| format!(" in bucket {b}")),
+                match (&r.expected, &r.expected_bucket, r.outcome) {
+                    (Some(e), Some(b), "changed") if !b.is_empty() => {
+                        format!(" (was {} in {})", terminal_safe(e), terminal_safe(b))
+                    }
+                    (Some(e), _, "changed") => format!(" (was {})", terminal_safe(e)),
                     _ => String::new(),
                 },
                 r.trace_hash
@@ -205,12 +255,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
         let count = |o: &str| results.iter().filter(|r| r.outcome == o).count();
         println!(
-            "{} replayed: {} reproduce, {} changed, {} fixed; {} unexpected still diverge",
+            "{} replayed: {} reproduce, {} changed, {} fixed; {} unlisted, {} changed bucket",
             results.len(),
             count("reproduces"),
             count("changed"),
             count("fixed"),
-            bad
+            results.iter().filter(|r| r.unlisted).count(),
+            results.iter().filter(|r| r.bucket_changed).count(),
         );
     }
     Ok(if bad > 0 {

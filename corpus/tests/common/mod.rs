@@ -45,6 +45,7 @@ pub fn case(signature: &str, ops: u32, tag: &str) -> NewCase {
         signature: signature.to_string(),
         classes: vec!["placement".to_string(), "events".to_string()],
         rule: None,
+        bucket: String::new(),
         first_op: ops.saturating_sub(1),
         ops,
         minimised_from: None,

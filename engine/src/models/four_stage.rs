@@ -9,8 +9,8 @@ use super::staged::Stages;
 use crate::case::{Errno, Pid};
 use crate::controllers::{attach_all, can_attach_all, commit};
 use crate::planted::Bug;
-use crate::trace::{shared_point, stage_point, Step, Warning};
-use crate::world::{CgId, CsetId, CsetList, TaskList, World};
+use crate::trace::{mark, shared_point, stage_point, Step, Warning};
+use crate::world::{cset_flag, CgId, CsetId, CsetList, TaskList, World};
 
 pub struct FourStage;
 
@@ -83,9 +83,20 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
     w.step(Step::PrepareDst);
     // LIST_HEAD(csets) is CsetList::PrepareDst.
     let mut i = 0;
+    let created_before = w.coverage.0[Step::FindCssSetCreated.point()];
+    // Evidence only: an allocation was made for an idle source before any failure.
+    let mut idle_alloc = false;
     while i < w.lists[CsetList::Preloaded as usize].len() {
         let src_cset = w.lists[CsetList::Preloaded as usize][i];
+        let live = w.csets[src_cset as usize].mg_flags & cset_flag::LIVE_TARGET != 0;
+        if !live {
+            w.mark(mark::IDLE_PRELOAD);
+        }
+        let created = w.coverage.0[Step::FindCssSetCreated.point()];
         let Some(dst_cset) = w.find_css_set(src_cset, dst_cgrp) else {
+            if !live || idle_alloc {
+                w.mark(mark::IDLE_ENOMEM);
+            }
             w.step(Step::PrepareDstEnomem);
             // err: cgroup_migrate_finish(&csets)
             if w.bug(Bug::PrepareDstErrorReleasesNewestOnly) {
@@ -103,7 +114,13 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
         {
             w.warn(Warning::MgDstCsetSet);
         }
+        idle_alloc |= !live && w.coverage.0[Step::FindCssSetCreated.point()] > created;
         w.csets[src_cset as usize].mg_dst_cset = Some(dst_cset);
+        w.csets[dst_cset as usize].mg_flags |= if live {
+            cset_flag::DST | cset_flag::DST_LIVE
+        } else {
+            cset_flag::DST
+        };
         if w.csets[dst_cset as usize].mg_preload_node.is_none() {
             w.preload_node_add(dst_cset, CsetList::PrepareDst);
         } else {
@@ -113,6 +130,9 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
             }
         }
         i += 1;
+    }
+    if w.coverage.0[Step::FindCssSetCreated.point()] >= created_before + 2 {
+        w.mark(mark::MULTI_CREATED);
     }
     // list_splice(&csets, preloaded_csets)
     w.splice_lists(CsetList::PrepareDst, CsetList::Preloaded, true);
@@ -204,9 +224,61 @@ pub fn cgroup_migrate_finish(w: &mut World, list: CsetList) {
             c.mg_src_cgrp = None;
         }
         c.mg_dst_cset = None;
+        let flags = std::mem::take(&mut c.mg_flags);
         w.preload_node_del(cset);
         if !(last && w.bug(Bug::FinishForgetsPut)) {
+            let watch = Released::before(w, cset, flags);
             w.put_css_set(cset, w.bug(Bug::FinishPutsAsTaskExit));
+            watch.after(w);
+        }
+    }
+}
+
+/// Evidence only: whether a put in `cgroup_migrate_finish` freed a destination nothing moved
+/// into, queueing the release of a cgroup that was releasable before (not made so by the put).
+struct Released {
+    mark: u16,
+    queued: usize,
+    /// Which of the set's cgroups were releasable before the put, by hierarchy.
+    releasable: [bool; crate::case::MAX_HIERS],
+}
+
+impl Released {
+    fn before(w: &World, cset: CsetId, flags: u8) -> Released {
+        let mut releasable = [false; crate::case::MAX_HIERS];
+        let mark = if flags & cset_flag::DST == 0 {
+            0
+        } else if flags & cset_flag::DST_LIVE == 0 {
+            mark::IDLE_DST_RELEASE
+        } else {
+            mark::UNUSED_DST_RELEASE
+        };
+        if mark != 0 {
+            let c = &w.csets[cset as usize];
+            for (h, r) in releasable.iter_mut().enumerate().take(w.n_hiers()) {
+                *r = w.cgroups[c.cgrps[h] as usize].releasable;
+            }
+        }
+        Released {
+            mark,
+            queued: w.release_queued.len(),
+            releasable,
+        }
+    }
+
+    fn after(self, w: &mut World) {
+        if w.release_queued.len() == self.queued {
+            return;
+        }
+        w.mark(mark::FINISH_RELEASE);
+        if self.mark == 0 {
+            return;
+        }
+        let was_releasable = w.release_queued[self.queued..]
+            .iter()
+            .any(|&cg| self.releasable[w.cgroups[cg as usize].hier as usize]);
+        if was_releasable {
+            w.mark(self.mark);
         }
     }
 }

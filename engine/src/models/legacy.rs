@@ -143,6 +143,10 @@ fn attach_steps(w: &mut World, cgrp: CgId) -> Result<(), Errno> {
             // `goto out_release_tset`: past out_cancel_attach, so the controllers whose
             // can_attach succeeded in step 1 are never cancelled.
             w.step(Step::LegacyEnomemNoCancel);
+            // Evidence only: a controller's can_attach left state that nothing will undo.
+            if w.cgroups[cgrp as usize].attach_in_progress != 0 || w.charge_move.is_some() {
+                w.mark(crate::trace::mark::UNCANCELLED_CAN_ATTACH);
+            }
             return Err(Errno::ENOMEM);
         };
         if w.csets[dst_cset as usize].mg_node.is_none() {

@@ -14,7 +14,7 @@ use crate::exec::exit_point;
 use crate::observe::Invariant;
 use crate::planted::Bug;
 use crate::trace::Step;
-use crate::world::{hang_bound, CgId, CsetId, CsetList, World};
+use crate::world::{cset_flag, hang_bound, CgId, CsetId, CsetList, World};
 
 /// One version of the four stages.
 pub trait Stages: Sync {
@@ -118,6 +118,11 @@ pub fn cgroup_transfer_tasks<S: Stages>(w: &mut World, to: CgId, from: CgId) -> 
             continue;
         }
         S::add_src(w, cset, to);
+        // Evidence only (findings): does a task that can move sit on this set?
+        let c = &w.csets[cset as usize];
+        if c.mg_preload_node.is_some() && c.tasks.iter().any(|&p| !w.tasks[p as usize].exiting()) {
+            w.csets[cset as usize].mg_flags |= cset_flag::LIVE_TARGET;
+        }
     }
     exit_point(w, StagePoint::AddSrc);
     let mut ret = prepare_dst::<S>(w, to);
@@ -206,6 +211,10 @@ fn add_src_of_targets<S: Stages>(w: &mut World, dst_cgrp: CgId, leader: Pid, thr
     for &task in &targets {
         let cset = w.task(task).cset;
         S::add_src(w, cset, dst_cgrp);
+        // Evidence only (findings): a preloaded set that a task which will move is on.
+        if !w.task(task).exiting() && w.csets[cset as usize].mg_preload_node.is_some() {
+            w.csets[cset as usize].mg_flags |= cset_flag::LIVE_TARGET;
+        }
     }
     w.scratch = targets;
 }

@@ -7,7 +7,8 @@
 //! *s*"; two verdicts differ when one agrees and the other does not, or the operation index or
 //! the signature differ. (The unmutated models diverge on their own — the findings of
 //! docs/findings.md — so "any divergence" would not do: only a *changed* verdict is the bug.)
-//! Both finders use exactly this test, and both minimise against it.
+//! Every finder uses exactly this test (`cgdiff_engine::planted::verdict_changed`), and every
+//! found case is minimised against it.
 
 use super::stats::Time;
 use crate::campaign::{self, Candidate, Counters, Goal, Limit, Plan, Shared};
@@ -17,16 +18,19 @@ use cgdiff_engine::case::{
 };
 use cgdiff_engine::format;
 use cgdiff_engine::models::designs;
+use cgdiff_engine::models::Pair;
 use cgdiff_engine::oracle::{self, Divergence, RunOptions, Session};
 use cgdiff_engine::planted::{verdict_changed, Bug};
+use cgdiff_engine::sweep::{Sweeper, Variant};
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 use std::cell::Cell;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// One trial of one finder on one bug.
@@ -60,7 +64,7 @@ impl Trial {
     }
 }
 
-/// Whether `bug` changes the verdict of `case` (the property both finders minimise against).
+/// Whether `bug` changes the verdict of `case` (the property every found case is minimised against).
 pub fn shows(case: &Case, bug: Bug) -> Option<usize> {
     verdict_changed(
         oracle::check(case).verdict.divergence(),
@@ -73,6 +77,60 @@ pub fn shows(case: &Case, bug: Bug) -> Option<usize> {
 struct Shows<'a> {
     bug: Bug,
     stop: &'a AtomicBool,
+    /// The planted models' side of the sweep of the case being swept.
+    planted: Mutex<PlantedSweep>,
+}
+
+/// The fault sweep of one case on the planted models, run as the campaign runs it on the
+/// unmutated ones (engine/src/sweep.rs: the fault-free prefix once, each variant on a fork),
+/// so that a variant costs both sides the same.
+#[derive(Default)]
+struct PlantedSweep {
+    /// The generated case swept.
+    k: Option<u64>,
+    sweeper: Option<Sweeper>,
+    /// Each variant's first divergence on the planted models, by (operation, fault).
+    variants: HashMap<(usize, usize), Option<Divergence>>,
+    /// The fault-free case's first divergence on the planted models: the verdict of every
+    /// variant past it, which the planted sweep does not run.
+    base: Option<Divergence>,
+}
+
+impl Shows<'_> {
+    /// The planted verdict of variant `v` of generated case `k` (`of`).
+    fn planted_variant(&self, k: u64, of: &Case, v: &Variant) -> Option<Divergence> {
+        let mut guard = self.planted.lock().expect("planted sweep");
+        let p = &mut *guard;
+        if p.k != Some(k) {
+            p.k = Some(k);
+            p.variants.clear();
+            let mut plain = of.clone();
+            for cop in &mut plain.ops {
+                cop.faults = cop.faults.without_faults();
+            }
+            p.base = oracle::check_with_bug(&plain, self.bug)
+                .verdict
+                .divergence()
+                .cloned();
+            let bug = self.bug;
+            let sweeper = p.sweeper.get_or_insert_with(|| {
+                let opts = RunOptions {
+                    planted: Some(bug),
+                    ..RunOptions::default()
+                };
+                Sweeper::new(Pair::DEFAULT, opts)
+            });
+            let variants = &mut p.variants;
+            sweeper.run(of, |pv| {
+                variants.insert((pv.op, pv.fault), pv.divergence.clone());
+                true
+            });
+        }
+        match p.variants.get(&(v.op, v.fault)) {
+            Some(d) => d.clone(),
+            None => p.base.clone(),
+        }
+    }
 }
 
 impl Goal for Shows<'_> {
@@ -81,19 +139,22 @@ impl Goal for Shows<'_> {
 
     fn judge(
         &self,
-        _k: u64,
+        k: u64,
         candidate: &Candidate,
         divergence: Option<&Divergence>,
         _shared: &Shared,
-        _signatures: &mut HashSet<String>,
+        _counts: &mut campaign::Counts,
     ) -> Option<(Case, usize)> {
-        // The campaign's sweep runs variants on a fork of the unmutated models; the planted
-        // models run the variant from the start.
-        let planted = match candidate {
-            Candidate::Generated { case, .. } => oracle::check_with_bug(case, self.bug),
-            Candidate::Variant { .. } => oracle::check_with_bug(&candidate.to_case(), self.bug),
+        let n = match candidate {
+            Candidate::Generated { case, .. } => {
+                let planted = oracle::check_with_bug(case, self.bug);
+                verdict_changed(divergence, planted.verdict.divergence())?
+            }
+            Candidate::Variant { of, variant } => {
+                let planted = self.planted_variant(k, of, variant);
+                verdict_changed(divergence, planted.as_ref())?
+            }
         };
-        let n = verdict_changed(divergence, planted.verdict.divergence())?;
         self.stop.store(true, Ordering::Relaxed);
         let mut c = candidate.to_case();
         c.ops.truncate(n.max(1).min(c.ops.len()));
@@ -120,7 +181,11 @@ pub fn cgdiff_trial(bug: Bug, seed: u64, budget: Duration, max_ops: usize) -> Tr
         Counters::default(),
         AtomicBool::new(false),
     );
-    let goal = Shows { bug, stop: &stop };
+    let goal = Shows {
+        bug,
+        stop: &stop,
+        planted: Mutex::new(PlantedSweep::default()),
+    };
     let (tx, rx) = std::sync::mpsc::channel();
     let start = Instant::now();
     campaign::worker_for(&goal, &plan, &shared, &counters, &stop, start, tx);

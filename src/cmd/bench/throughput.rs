@@ -187,6 +187,7 @@ fn store_and_replay(a: &Args) -> Result<(StoreRate, ReplayRate)> {
             signature: format!("bench/sig-{}/none/diff", k % a.signatures.max(1)),
             classes: vec!["result".into()],
             rule: None,
+            bucket: "unlisted".to_string(),
             first_op: 0,
             ops: *ops,
             minimised_from: None,

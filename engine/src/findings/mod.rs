@@ -1,0 +1,414 @@
+//! Triage: every divergence goes into one **bucket**, decided by the case alone — an expected
+//! rule (`crate::rules`), a finding of docs/findings.md (one module here per finding, its
+//! recogniser beside its write-up), a combination of them when the divergence shows several
+//! causes, or *unlisted*.
+//!
+//! A recogniser reads the [`Evidence`] both models left about the divergent operation: what
+//! each returned, which kernel-named steps it reached, the marks it left
+//! ([`crate::trace::mark`]: which allocation was for what, which destination was freed unused,
+//! whether the faults fired), which invariants broke in which model. When its cause is present
+//! it answers with the parts of the divergence ([`Atoms`]) that cause explains. The bucket is
+//! the smallest set of causes that together explain every part; when several sets of that size
+//! do, the bucket names every cause in them (it never picks the first silently). A part no
+//! present cause explains makes the divergence unlisted.
+//!
+//! Everything here runs only on a divergence, on a few integers: no allocation.
+
+mod f1_transfer_hang;
+mod f2_legacy_no_cancel;
+mod f3_idle_preload;
+mod f4_order;
+mod f5_unused_destination;
+mod f7_release_order;
+
+use crate::case::OpKind;
+use crate::models::Outcome;
+use crate::oracle::{Class, Classes};
+use serde::Serialize;
+
+/// What both models left about the divergent operation: all a recogniser may look at.
+#[derive(Clone, Copy, Debug)]
+pub struct Evidence {
+    /// The names of the two designs compared; every pair below follows this order.
+    pub pair: [&'static str; 2],
+    pub kind: OpKind,
+    /// In the pair's order (for the pairs the causes here are written for: legacy,
+    /// four-stage).
+    pub outcomes: [Outcome; 2],
+    /// The classes in which the models' observations differ (`invariant` and `hang` are read
+    /// from `bad` instead).
+    pub classes: Classes,
+    /// The invariants each model broke ([`crate::observe::Invariant::bit`]s).
+    pub bad: [u16; 2],
+    /// The coverage points ([`crate::trace::Step::point`]) each model reached in the operation.
+    pub steps: [u64; 2],
+    /// The marks ([`crate::trace::mark`]) each model left in the operation.
+    pub marks: [u16; 2],
+    /// Whether each model left placement, inventory and list order exactly as they were.
+    pub unchanged: [bool; 2],
+    /// Whether each model moved a task or changed the css_sets (placement or inventory).
+    pub moved: [bool; 2],
+    /// Whether the two models queued the same release notifications, in another order (and
+    /// agree on which cgroups are releasable).
+    pub release_permuted: bool,
+    /// Whether each model queued a release notification or changed a releasable flag.
+    pub release_touched: [bool; 2],
+    /// Whether every list-order difference is in the head of a list only: the same elements,
+    /// those put at the head by this operation in another order (per css_set `tasks`, per
+    /// cgroup `cset_links`).
+    pub order_prefix_only: bool,
+    /// Whether both models made the same callback calls in the same order, only with tasksets
+    /// in another order.
+    pub taskset_order_only: bool,
+    /// Callback calls each model made during the operation.
+    pub callbacks: [usize; 2],
+}
+
+/// Index of the legacy model in [`Evidence`]'s pairs (of the pair the causes here are written
+/// for, [`LEGACY_FOUR_STAGE`]).
+pub const LEGACY: usize = 0;
+/// Index of the four-stage model in [`Evidence`]'s pairs.
+pub const FOUR: usize = 1;
+/// The pair every cause of this build is written for.
+pub const LEGACY_FOUR_STAGE: &[[&str; 2]] = &[["legacy", "four-stage"]];
+
+impl Evidence {
+    /// Whether model `m` reached step `s` in this operation.
+    pub fn reached(&self, m: usize, s: crate::trace::Step) -> bool {
+        self.steps[m] & (1 << s.point()) != 0
+    }
+    /// Whether model `m` left mark `mark`.
+    pub fn marked(&self, m: usize, mark: u16) -> bool {
+        self.marks[m] & mark != 0
+    }
+    /// Whether an allocation fault fired in either model.
+    pub fn alloc_fired(&self) -> bool {
+        (self.marks[0] | self.marks[1]) & crate::trace::mark::ALLOC_FIRED != 0
+    }
+    /// Whether a can_attach fault fired in either model.
+    pub fn can_attach_fired(&self) -> bool {
+        (self.marks[0] | self.marks[1]) & crate::trace::mark::CAN_ATTACH_FIRED != 0
+    }
+    /// The parts of the divergence that need explaining.
+    pub fn atoms(&self) -> Atoms {
+        let plain = self.classes.0 as Atoms & !(atoms::of(&[Class::Invariant, Class::Hang]));
+        plain | atoms::invariants(LEGACY, self.bad[0]) | atoms::invariants(FOUR, self.bad[1])
+    }
+}
+
+/// Parts of a divergence a cause can explain: each class in which the observations differ
+/// (bits 0–8, as [`Class`]), and each invariant broken, per model (legacy from bit 16,
+/// four-stage from bit 32, as [`crate::observe::Invariant`]).
+pub type Atoms = u64;
+
+/// Building [`Atoms`].
+pub mod atoms {
+    use super::Atoms;
+    use crate::oracle::Class;
+
+    /// These observation classes.
+    pub const fn of(list: &[Class]) -> Atoms {
+        crate::oracle::Classes::of(list).0 as Atoms
+    }
+    /// Invariant bits `bits` broken in model `m`.
+    pub const fn invariants(m: usize, bits: u16) -> Atoms {
+        (bits as Atoms) << (16 + 16 * m)
+    }
+    /// Every invariant of model `m`.
+    pub const fn all_invariants(m: usize) -> Atoms {
+        invariants(m, 0xffff)
+    }
+    /// Every observation class.
+    pub const ALL_CLASSES: Atoms = 0x1ff;
+    /// What a migration one model made and the other did not leaves different: the result,
+    /// where tasks are, the css_sets, list order, the callbacks and their order (release
+    /// notifications apart: each cause says when they are its own).
+    pub const MIGRATION_EFFECTS: Atoms = of(&[
+        Class::Result,
+        Class::Placement,
+        Class::Inventory,
+        Class::Order,
+        Class::Callbacks,
+        Class::CallbackOrder,
+    ]);
+}
+
+/// What a cause is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CauseKind {
+    /// An expected difference: what the patch set out to change.
+    Rule,
+    /// A finding written up in docs/findings.md.
+    Finding,
+}
+
+/// A root cause: an expected rule or a finding, with the code that recognises it.
+pub struct Cause {
+    /// The rule's name, or the finding's number (`F3`): what buckets are named by.
+    pub id: &'static str,
+    pub kind: CauseKind,
+    /// The pairs of designs (by name, in order) this cause is written for: between others it
+    /// is never present.
+    pub pairs: &'static [[&'static str; 2]],
+    /// One line, for people.
+    pub title: &'static str,
+    /// For rules: why the patch makes the designs differ here. For findings: the short story
+    /// (docs/findings.md has the whole one).
+    pub reason: &'static str,
+    /// Whether the cause is present in the evidence, and which parts of the divergence it
+    /// explains (0: not present).
+    pub explains: fn(&Evidence) -> Atoms,
+    /// The case files of examples/ that show this cause alone (tested).
+    pub minimal_cases: &'static [&'static str],
+}
+
+impl std::fmt::Debug for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id)
+    }
+}
+
+/// Every cause cgdiff knows, rules first: a [`Bucket`]'s bits index this list.
+pub fn causes() -> &'static [&'static Cause] {
+    static ALL: [&Cause; 8] = [
+        &crate::rules::RULES[0],
+        &crate::rules::RULES[1],
+        &f1_transfer_hang::CAUSE,
+        &f2_legacy_no_cancel::CAUSE,
+        &f3_idle_preload::CAUSE,
+        &f4_order::CAUSE,
+        &f5_unused_destination::CAUSE,
+        &f7_release_order::CAUSE,
+    ];
+    &ALL
+}
+
+/// Looks a cause up by id (a rule name or a finding number).
+pub fn cause(id: &str) -> Option<&'static Cause> {
+    causes().iter().copied().find(|c| c.id == id)
+}
+
+/// The bucket of a divergence: the set of causes that explain it, as bits of [`causes`];
+/// empty = unlisted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Bucket(pub u16);
+
+/// What a stored or printed bucket name says a divergence is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BucketKind {
+    /// Every cause is an expected rule.
+    Expected,
+    /// At least one finding, no unexplained part.
+    Finding,
+    /// Some part of the divergence no known cause explains.
+    Unlisted,
+}
+
+impl BucketKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            BucketKind::Expected => "expected",
+            BucketKind::Finding => "finding",
+            BucketKind::Unlisted => "unlisted",
+        }
+    }
+}
+
+/// The name of the bucket of divergences no known cause explains.
+pub const UNLISTED: &str = "unlisted";
+
+impl Bucket {
+    pub const UNLISTED: Bucket = Bucket(0);
+
+    pub fn is_unlisted(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The causes, in [`causes`] order (rules first).
+    pub fn causes(self) -> impl Iterator<Item = &'static Cause> {
+        causes()
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, c)| *c)
+    }
+
+    pub fn kind(self) -> BucketKind {
+        if self.is_unlisted() {
+            BucketKind::Unlisted
+        } else if self.causes().all(|c| c.kind == CauseKind::Rule) {
+            BucketKind::Expected
+        } else {
+            BucketKind::Finding
+        }
+    }
+
+    /// `F3`, `all-or-nothing-on-enomem`, `F2+enomem-before-side-effects` (findings first), or
+    /// `unlisted`. Stable: what the store keys buckets by.
+    pub fn name(self) -> String {
+        if self.is_unlisted() {
+            return UNLISTED.to_string();
+        }
+        let mut ids: Vec<&str> = self
+            .causes()
+            .filter(|c| c.kind == CauseKind::Finding)
+            .map(|c| c.id)
+            .collect();
+        ids.extend(
+            self.causes()
+                .filter(|c| c.kind == CauseKind::Rule)
+                .map(|c| c.id),
+        );
+        ids.join("+")
+    }
+
+    /// The bucket a name stands for (`None` for a name no cause of this build has).
+    pub fn from_name(name: &str) -> Option<Bucket> {
+        if name == UNLISTED {
+            return Some(Bucket::UNLISTED);
+        }
+        let mut bits = 0u16;
+        for id in name.split('+') {
+            let i = causes().iter().position(|c| c.id == id)?;
+            bits |= 1 << i;
+        }
+        Some(Bucket(bits))
+    }
+
+    /// The rule when the bucket is expected: its name, or the names joined by `+`.
+    pub fn rule(self) -> Option<String> {
+        (self.kind() == BucketKind::Expected).then(|| self.name())
+    }
+}
+
+impl Serialize for Bucket {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
+/// The kind of a bucket by its name, without knowing its causes (a name from an older build
+/// reads as a finding if it is not a rule).
+pub fn kind_of(name: &str) -> BucketKind {
+    match Bucket::from_name(name) {
+        Some(b) => b.kind(),
+        None if name == UNLISTED || name.is_empty() => BucketKind::Unlisted,
+        None => BucketKind::Finding,
+    }
+}
+
+/// The bucket of a divergence: the smallest sets of present causes whose explanations cover
+/// every part of it, all of them merged; unlisted when no set does.
+pub fn triage(ev: &Evidence) -> Bucket {
+    let need = ev.atoms();
+    // Present causes that explain something here: (bit, parts).
+    let mut present = [(0u16, 0 as Atoms); 16];
+    let mut n = 0;
+    for (i, c) in causes().iter().enumerate() {
+        if !c.pairs.contains(&ev.pair) {
+            continue;
+        }
+        let parts = (c.explains)(ev) & need;
+        if parts != 0 {
+            present[n] = (1 << i, parts);
+            n += 1;
+        }
+    }
+    let present = &present[..n];
+    // Subsets by size: singles, pairs, triples (more causes at once than that is unlisted).
+    for size in 1..=3usize.min(n) {
+        let mut found = 0u16;
+        for mask in 1u32..(1 << n) {
+            if mask.count_ones() as usize != size {
+                continue;
+            }
+            let (mut bits, mut parts) = (0u16, 0 as Atoms);
+            for (j, &(b, p)) in present.iter().enumerate() {
+                if mask & (1 << j) != 0 {
+                    bits |= b;
+                    parts |= p;
+                }
+            }
+            if parts == need {
+                found |= bits;
+            }
+        }
+        if found != 0 {
+            return Bucket(found);
+        }
+    }
+    Bucket::UNLISTED
+}
+
+/// Glob match where `*` stands for any run of characters (including `/`): what
+/// `--signature` patterns use.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if pi < p.len() && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match(
+            "transfer-tasks/*hang*",
+            "transfer-tasks/invariant+hang/none/both"
+        ));
+        assert!(!glob_match(
+            "transfer-tasks/*hang*",
+            "migrate-task/invariant+hang/none/both"
+        ));
+        assert!(glob_match(
+            "*/order/*/diff",
+            "migrate-task/order/alloc/diff"
+        ));
+        assert!(glob_match("a*", "a"));
+        assert!(!glob_match("", "a"));
+    }
+
+    #[test]
+    fn bucket_names_round_trip() {
+        for bits in 0..(1u16 << causes().len()) {
+            let b = Bucket(bits);
+            assert_eq!(Bucket::from_name(&b.name()), Some(b), "{}", b.name());
+        }
+        assert_eq!(Bucket::from_name("F9"), None);
+        assert_eq!(
+            kind_of("F2+enomem-before-side-effects"),
+            BucketKind::Finding
+        );
+        assert_eq!(kind_of("all-or-nothing-on-enomem"), BucketKind::Expected);
+        assert_eq!(kind_of(UNLISTED), BucketKind::Unlisted);
+    }
+
+    #[test]
+    fn cause_ids_are_unique_and_free_of_separators() {
+        for (i, c) in causes().iter().enumerate() {
+            assert!(!c.id.contains('+') && c.id != UNLISTED, "{}", c.id);
+            assert!(causes()[..i].iter().all(|o| o.id != c.id), "{}", c.id);
+        }
+    }
+}
