@@ -66,6 +66,20 @@ tr.zero td { color: var(--bad); } tr.na td { color: #9aa0a6; }
 .diff .ins { color: var(--ok); background: var(--ok-bg); display: block; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 6px 0; }
 dt { color: var(--muted); } dd { margin: 0; }
+.verdict { font-size: 16px; font-weight: 600; padding: 10px 14px; border-radius: 6px; margin: 14px 0 4px; }
+.verdict.ok { background: var(--ok-bg); color: var(--ok); } .verdict.bad { background: var(--bad-bg); color: var(--bad); }
+.bucket { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 6px 12px; margin: 6px 0; }
+.bucket summary { cursor: pointer; } .bucket .what { font-size: 13px; }
+.bucket .why { font-size: 12.5px; color: #3c4043; margin: 4px 0; }
+.variants { margin: 4px 0 6px; padding-left: 18px; } .variants code { overflow-wrap: anywhere; }
+.badge.unlisted { background: var(--bad); color: #fff; }
+@media (max-width: 600px) {
+  header { padding: 12px 14px; } main { padding: 4px 10px 24px; }
+  .card { min-width: 72px; padding: 6px 8px; } .card b { font-size: 18px; }
+  table { display: block; overflow-x: auto; } pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+  .chart { max-width: 100%; height: auto; } .chart svg { max-width: 100%; height: auto; }
+  dl { grid-template-columns: 1fr; } code { overflow-wrap: anywhere; }
+}
 "#;
 
 fn badge(s: &SignatureReport) -> String {
@@ -74,27 +88,6 @@ fn badge(s: &SignatureReport) -> String {
         c = s.status.as_str(),
         t = esc(s.status.title())
     )
-}
-
-fn sig_link(s: &SignatureReport) -> String {
-    format!(
-        r##"<a href="#{a}"><code>{sig}</code></a>"##,
-        a = esc(&s.anchor),
-        sig = esc(&s.signature)
-    )
-}
-
-/// The finding of docs/findings.md an unexpected signature belongs to, or a flag saying none
-/// does.
-fn listed(s: &SignatureReport) -> String {
-    match &s.listed {
-        Some(l) => format!(
-            r#"<span class="nw" title="{}">{}</span>"#,
-            esc(&format!("{}: {}", l.pattern, l.finding)),
-            esc(l.finding.split('.').next().unwrap_or(&l.finding))
-        ),
-        None => r#"<span class="badge regressed">unlisted</span>"#.to_string(),
-    }
 }
 
 fn replay_text(s: &SignatureReport) -> String {
@@ -148,24 +141,20 @@ pub fn render(r: &Report) -> String {
         r.totals.runs
     );
 
-    // Totals.
+    // The verdict first, then the buckets: the unit of the report.
     let t = &r.totals;
-    let count = |st: Status| t.unexpected_by_status.get(&st).copied().unwrap_or(0);
+    let bt = &t.buckets;
     let _ = write!(
         o,
-        r##"<nav><a href="#charts">Charts</a><a href="#unexpected">Unexpected</a>{}<a href="#expected">Expected ({})</a><a href="#coverage">Coverage</a><a href="#runs">Runs</a><a href="#details">Cases and explanations</a></nav>"##,
-        Status::ALL
-            .iter()
-            .map(|&st| format!(
-                r##"<a href="#unexpected-{}">{} ({})</a>"##,
-                st.as_str(),
-                esc(st.title()),
-                count(st)
-            ))
-            .collect::<String>(),
-        t.expected
+        r##"<p class="verdict {}">{}</p><nav><a href="#buckets">Buckets ({})</a><a href="#charts">Charts</a><a href="#coverage">Coverage</a><a href="#runs">Runs</a><a href="#details">Best cases</a></nav>"##,
+        if bt.unlisted + bt.regressed > 0 {
+            "bad"
+        } else {
+            "ok"
+        },
+        esc(&r.verdict),
+        bt.total
     );
-    let ub = |s: Status| t.unexpected_by_status.get(&s).copied().unwrap_or(0);
     let card = |o: &mut String, class: &str, n: String, label: &str| {
         let _ = write!(
             o,
@@ -175,61 +164,98 @@ pub fn render(r: &Report) -> String {
         );
     };
     o.push_str(r#"<div class="cards">"#);
-    card(&mut o, "", t.signatures.to_string(), "signatures");
     card(
         &mut o,
-        if t.unexpected > 0 { "bad" } else { "ok" },
-        t.unexpected.to_string(),
-        "unexpected",
-    );
-    card(&mut o, "", t.expected.to_string(), "expected (rule)");
-    card(
-        &mut o,
-        if ub(Status::Regressed) > 0 { "bad" } else { "" },
-        ub(Status::Regressed).to_string(),
-        "unexpected regressed",
+        if bt.unlisted > 0 { "bad" } else { "ok" },
+        bt.unlisted.to_string(),
+        "unlisted",
     );
     card(
         &mut o,
-        if ub(Status::New) > 0 { "bad" } else { "" },
-        ub(Status::New).to_string(),
-        "unexpected new",
+        if bt.regressed > 0 { "bad" } else { "ok" },
+        bt.regressed.to_string(),
+        "regressed",
     );
-    card(
-        &mut o,
-        if t.unlisted > 0 { "bad" } else { "ok" },
-        t.unlisted.to_string(),
-        "not in findings.md",
-    );
-    card(
-        &mut o,
-        "warn",
-        ub(Status::Reproducing).to_string(),
-        "unexpected still reproducing",
-    );
-    card(
-        &mut o,
-        "ok",
-        ub(Status::Fixed).to_string(),
-        "unexpected fixed",
-    );
-    card(&mut o, "", t.cases.to_string(), "cases stored");
+    card(&mut o, "", bt.findings.to_string(), "finding buckets");
+    card(&mut o, "", bt.expected.to_string(), "expected rules");
+    card(&mut o, "", bt.new.to_string(), "new buckets");
+    card(&mut o, "", t.signatures.to_string(), "variants");
     card(
         &mut o,
         "",
         svg::compact(t.cases_executed as f64),
         "cases executed",
     );
-    card(&mut o, "", t.replays.to_string(), "replays");
     o.push_str("</div>\n");
-    if t.failing == 0 {
-        o.push_str(r#"<p class="note ok">No unexpected divergence reproduces: the JUnit report passes.</p>"#);
-    } else {
+
+    o.push_str("<h2 id=\"buckets\">Buckets</h2><p class=\"muted\">One row per root cause: an expected rule, a finding of <code>docs/findings.md</code> (recognised from the traces), several joined by +, or unlisted. Its signatures (variants) are folded beneath it.</p>");
+    if r.buckets.is_empty() {
+        o.push_str("<p class=\"muted\">The database holds no divergence.</p>");
+    }
+    for b in &r.buckets {
+        let title = if b.causes.is_empty() {
+            "no rule and no finding of docs/findings.md explains it".to_string()
+        } else {
+            b.causes
+                .iter()
+                .map(|c| format!("{}: {}", c.id, c.title))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        };
+        let class = if b.failing {
+            "regressed"
+        } else if b.kind == "expected" {
+            "expected"
+        } else {
+            b.status.as_str()
+        };
         let _ = write!(
             o,
-            r#"<p class="note">{} unexpected signature(s) still reproduce: each is a failing test case in <code>junit.xml</code>. {} of them match no pattern of <code>docs/findings.md</code> (marked <span class="badge regressed">unlisted</span>); the others are variants of written-up findings.</p>"#,
-            t.failing, t.unlisted
+            r##"<details class="bucket" id="{}"{}><summary><span class="badge {class}">{}</span> <b>{}</b> <span class="muted">{} occurrences · {} variant(s) · first {} · last {}</span><br><span class="what">{}</span></summary>"##,
+            esc(&b.anchor),
+            if b.failing { " open" } else { "" },
+            esc(if b.failing && b.status != Status::Regressed {
+                "unlisted"
+            } else if b.kind == "expected" && b.status == Status::Reproducing {
+                "expected"
+            } else {
+                b.status.as_str()
+            }),
+            esc(if b.bucket.is_empty() {
+                "(before triage)"
+            } else {
+                &b.bucket
+            }),
+            b.occurrences,
+            b.variants.len(),
+            esc(&seen(b.first_seen, b.first_run)),
+            esc(&seen(b.last_seen, b.last_run)),
+            esc(&title),
         );
+        for c in &b.causes {
+            let _ = write!(
+                o,
+                "<p class=\"why\"><b>{}</b> — {}</p>",
+                esc(&c.id),
+                esc(&c.reason)
+            );
+        }
+        let _ = write!(
+            o,
+            r##"<p><a href="#{}">best case and explanation</a></p><ul class="variants">"##,
+            esc(&b.best)
+        );
+        for v in &b.variants {
+            let _ = write!(
+                o,
+                r#"<li><code>{}</code> <span class="muted">{} · case {} · {}</span></li>"#,
+                esc(&v.signature),
+                v.occurrences,
+                v.best_case,
+                esc(v.status.as_str())
+            );
+        }
+        o.push_str("</ul></details>");
     }
 
     // Charts.
@@ -238,80 +264,6 @@ pub fn render(r: &Report) -> String {
     o.push_str(&svg::throughput(&r.charts.throughput));
     o.push_str(&svg::classes(&r.charts.classes));
     o.push_str("</div>\n");
-
-    // Unexpected, by status.
-    o.push_str("<h2 id=\"unexpected\">Unexpected divergences</h2>");
-    o.push_str("<p class=\"muted\">No expected-difference rule covers these: each is a finding (listed by pattern in <code>docs/findings.md</code>) or a bug in a model.</p>");
-    for st in Status::ALL {
-        let group: Vec<&SignatureReport> = r
-            .signatures
-            .iter()
-            .filter(|s| !s.expected && s.status == st)
-            .collect();
-        let _ = write!(
-            o,
-            "<h3 id=\"unexpected-{}\">{} ({})</h3>",
-            st.as_str(),
-            esc(st.title()),
-            group.len()
-        );
-        if group.is_empty() {
-            o.push_str("<p class=\"muted\">none</p>");
-            continue;
-        }
-        o.push_str("<table><tr><th>signature</th><th>docs/findings.md</th><th class=\"num\">hits</th><th>minimal case</th><th>latest replay</th><th>first seen</th></tr>");
-        for s in group {
-            let _ = write!(
-                o,
-                r##"<tr><td>{} {}</td><td>{}</td><td class="num">{}</td><td class="nw"><a href="#case-{n}">case {id}</a> · <a href="#explain-{n}">explain</a> <span class="muted">({} ops)</span></td><td class="nw">{}</td><td class="nw">{}</td></tr>"##,
-                badge(s),
-                sig_link(s),
-                listed(s),
-                s.hit_count,
-                s.best_case.ops,
-                replay_text(s),
-                esc(&time::short(s.first_seen)),
-                n = esc(s.anchor.trim_start_matches("sig-")),
-                id = s.best_case.id,
-            );
-        }
-        o.push_str("</table>");
-    }
-
-    // Expected.
-    let expected: Vec<&SignatureReport> = r.signatures.iter().filter(|s| s.expected).collect();
-    let _ = write!(
-        o,
-        "<h2 id=\"expected\">Expected differences ({})</h2><p class=\"muted\">What the patch set out to change: a named rule of <code>engine/src/rules.rs</code> covers every class of these.</p>",
-        expected.len()
-    );
-    if expected.is_empty() {
-        o.push_str("<p class=\"muted\">none</p>");
-    } else {
-        o.push_str("<table><tr><th>signature</th><th>rule</th><th>why</th><th class=\"num\">hits</th><th>minimal case</th><th>status</th></tr>");
-        for s in expected {
-            let (name, reason) = s
-                .rule
-                .as_ref()
-                .map_or(("", None), |x| (x.name.as_str(), x.reason.as_deref()));
-            let _ = write!(
-                o,
-                r##"<tr><td>{}</td><td class="nw"><code>{}</code></td><td class="why">{}</td><td class="num">{}</td><td class="nw"><a href="#case-{n}">case {id}</a> · <a href="#explain-{n}">explain</a></td><td>{}</td></tr>"##,
-                sig_link(s),
-                esc(name),
-                reason.map_or_else(
-                    || "<span class=\"muted\">(no rule of that name in this build)</span>"
-                        .to_string(),
-                    esc
-                ),
-                s.hit_count,
-                badge(s),
-                n = esc(s.anchor.trim_start_matches("sig-")),
-                id = s.best_case.id,
-            );
-        }
-        o.push_str("</table>");
-    }
 
     // Coverage.
     let _ = write!(
@@ -395,19 +347,19 @@ pub fn render(r: &Report) -> String {
     if r.runs.is_empty() {
         o.push_str("<p class=\"muted\">none</p>");
     } else {
-        o.push_str("<table><tr><th class=\"num\">run</th><th>kind</th><th>started</th><th class=\"num\">seconds</th><th class=\"num\">cases</th><th class=\"num\">cases/s</th><th class=\"num\">divergences</th><th class=\"num\">new sigs</th><th>shard / origin</th></tr>");
+        o.push_str("<table><tr><th class=\"num\">run</th><th>kind</th><th>started</th><th class=\"num\">seconds</th><th class=\"num\">cases</th><th class=\"num\">cases/s</th><th class=\"num\">divergences</th><th class=\"num\">new sigs</th><th class=\"num\">jobs</th><th>shard / origin</th></tr>");
         let shown = &r.runs[r.runs.len().saturating_sub(60)..];
         if shown.len() < r.runs.len() {
             let _ = write!(
                 o,
-                "<tr><td colspan=\"9\" class=\"muted\">{} older runs in report.json</td></tr>",
+                "<tr><td colspan=\"10\" class=\"muted\">{} older runs in report.json</td></tr>",
                 r.runs.len() - shown.len()
             );
         }
         for run in shown.iter().rev() {
             let _ = write!(
                 o,
-                r#"<tr><td class="num">{}{}</td><td>{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td>{}{}</td></tr>"#,
+                r#"<tr><td class="num">{}{}</td><td>{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td>{}{}</td></tr>"#,
                 run.id,
                 if run.in_window { " ●" } else { "" },
                 esc(&run.kind),
@@ -420,6 +372,7 @@ pub fn render(r: &Report) -> String {
                     .map_or("".to_string(), |c| format!("{c:.0}")),
                 run.divergences,
                 run.new_signatures,
+                run.jobs.map_or(String::new(), |j| j.to_string()),
                 esc(run.shard.as_deref().unwrap_or("")),
                 run.merged_from.as_ref().map_or(String::new(), |m| format!(
                     " merged from <code>{}</code>",
@@ -431,15 +384,24 @@ pub fn render(r: &Report) -> String {
     }
 
     // Details.
-    o.push_str("<h2 id=\"details\">Signatures in detail</h2>");
-    if r.signatures.is_empty() {
-        o.push_str("<p class=\"muted\">The database holds no divergence.</p>");
-    }
-    for s in &r.signatures {
-        detail(&mut o, s);
+    // Each bucket's best case, explained: the other variants are in report.json and one
+    // `cgdiff explain ID` away.
+    o.push_str("<h2 id=\"details\">Best case of each bucket</h2>");
+    for b in &r.buckets {
+        if let Some(s) = r.signatures.iter().find(|s| s.anchor == b.best) {
+            detail(&mut o, s);
+        }
     }
     o.push_str("</main></body></html>\n");
     o
+}
+
+/// `12-01 22:40 (run 3)`.
+fn seen(at: i64, run: Option<i64>) -> String {
+    match run {
+        Some(r) => format!("{} (run {r})", time::short(at)),
+        None => time::short(at),
+    }
 }
 
 fn detail(o: &mut String, s: &SignatureReport) {

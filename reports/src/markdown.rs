@@ -3,7 +3,7 @@
 //! neither HTML nor emphasis.
 
 use crate::escape::md_code as code;
-use crate::model::{Report, SignatureReport, Status};
+use crate::model::Report;
 use crate::svg::compact;
 use std::fmt::Write as _;
 
@@ -14,82 +14,56 @@ const LIST: usize = 15;
 pub fn render(r: &Report) -> String {
     let t = &r.totals;
     let mut o = String::from("## cgdiff report\n\n");
-    let verdict = if t.failing == 0 {
-        "✅ no unexpected divergence reproduces".to_string()
+    let mark = if t.buckets.unlisted + t.buckets.regressed > 0 {
+        "❌"
     } else {
-        format!(
-            "❌ {} unexpected signature(s) still reproduce, {} of them not in `docs/findings.md`",
-            t.failing, t.unlisted
-        )
+        "✅"
     };
     let _ = writeln!(
         o,
-        "{verdict}. **{}** signatures ({} unexpected, {} expected), {} cases stored, {} cases executed over {} runs ({} since the previous report).\n",
+        "{mark} {}\n\n{} buckets ({} variants), {} cases stored, {} cases executed over {} runs ({} since the previous report).\n",
+        r.verdict,
+        t.buckets.total,
         t.signatures,
-        t.unexpected,
-        t.expected,
         t.cases,
         compact(t.cases_executed as f64),
         t.runs,
         t.runs_in_window
     );
-    o.push_str("| status | unexpected | expected |\n|---|---:|---:|\n");
-    for st in Status::ALL {
-        let all = t.by_status.get(&st).copied().unwrap_or(0);
-        let un = t.unexpected_by_status.get(&st).copied().unwrap_or(0);
-        let _ = writeln!(o, "| {} | {un} | {} |", st.title(), all - un);
-    }
-    o.push('\n');
-
-    let attention: Vec<&SignatureReport> = r
-        .signatures
-        .iter()
-        .filter(|s| !s.expected && matches!(s.status, Status::Regressed | Status::New))
-        .collect();
-    if !attention.is_empty() {
-        o.push_str("### Needs attention\n\n");
-        for s in attention.iter().take(LIST) {
+    if !r.buckets.is_empty() {
+        o.push_str(
+            "| bucket | status | occurrences | variants | what |\n|---|---|---:|---:|---|\n",
+        );
+        for b in r.buckets.iter().take(LIST) {
+            let what = b
+                .causes
+                .iter()
+                .map(|c| c.title.as_str())
+                .collect::<Vec<_>>()
+                .join(" + ");
             let _ = writeln!(
                 o,
-                "- **{}**{} {} — case {} ({} ops), reproduce: {}",
-                s.status.as_str(),
-                if s.listed.is_none() {
-                    " (unlisted)"
+                "| {} | {}{} | {} | {} | {} |",
+                code(&b.bucket),
+                b.status.as_str(),
+                if b.failing { " ❌" } else { "" },
+                b.occurrences,
+                b.variants.len(),
+                if what.is_empty() {
+                    "unlisted".to_string()
                 } else {
-                    ""
-                },
-                code(&s.signature),
-                s.best_case.id,
-                s.best_case.ops,
-                code(s.reproduce.first().map_or("", String::as_str))
+                    what.replace('|', "/")
+                }
             );
         }
-        if attention.len() > LIST {
+        if r.buckets.len() > LIST {
             let _ = writeln!(
                 o,
-                "- … and {} more (see index.html)",
-                attention.len() - LIST
+                "| … {} more in index.html | | | | |",
+                r.buckets.len() - LIST
             );
         }
         o.push('\n');
-    }
-    let fixed: Vec<&SignatureReport> = r
-        .signatures
-        .iter()
-        .filter(|s| !s.expected && s.status == Status::Fixed)
-        .collect();
-    if !fixed.is_empty() {
-        let _ = writeln!(
-            o,
-            "Fixed: {}\n",
-            fixed
-                .iter()
-                .take(LIST)
-                .map(|s| code(&s.signature))
-                .collect::<Vec<_>>()
-                .join(", ")
-                + if fixed.len() > LIST { ", …" } else { "" }
-        );
     }
 
     if let Some(last) = r.charts.throughput.last() {

@@ -60,6 +60,12 @@ pub struct Options {
 /// A whole report. See `docs/report-format.md`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The one line a reader needs first: `nothing new: 5 findings and 2 expected differences
+    /// reproduce, 0 unlisted, 0 regressed`, or what fails and why.
+    pub verdict: String,
+    /// Every bucket, the unit of the report: unlisted and regressed first, then new, findings,
+    /// expected rules; its variants folded beneath it.
+    pub buckets: Vec<BucketReport>,
     /// Always [`SCHEMA_VERSION`].
     pub schema_version: u32,
     /// When the report was made (unix seconds).
@@ -186,6 +192,80 @@ pub struct Totals {
     pub divergences: u64,
     /// Replays recorded.
     pub replays: usize,
+    /// Buckets by what they are and where they stand.
+    pub buckets: BucketTotals,
+}
+
+/// Bucket counts (`totals.buckets` of report.json): what the nightly verdict reads.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BucketTotals {
+    pub total: usize,
+    /// Buckets of written-up findings (one finding, or several with rules).
+    pub findings: usize,
+    /// Buckets of expected rules only.
+    pub expected: usize,
+    /// No rule and no finding explains them: each fails the JUnit report.
+    pub unlisted: usize,
+    /// Replayed as fixed before and diverging again, or a best case whose bucket changed: each
+    /// fails the JUnit report.
+    pub regressed: usize,
+    /// Every variant replayed as fixed.
+    pub fixed: usize,
+    /// First seen in the window.
+    pub new: usize,
+    /// Distinct findings (F1, F2, …) that reproduce in some bucket.
+    pub findings_reproducing: usize,
+    /// Distinct rules that reproduce in some bucket.
+    pub rules_reproducing: usize,
+}
+
+/// A bucket (root cause) and its variants: what a reader acts on.
+#[derive(Debug, Clone, Serialize)]
+pub struct BucketReport {
+    /// In-page anchor (`bucket-N`).
+    pub anchor: String,
+    /// `F3`, a rule's name, causes joined by `+`, `unlisted`, or `""` (before triage).
+    pub bucket: String,
+    /// `expected`, `finding` or `unlisted`.
+    pub kind: String,
+    /// Its causes, each with its title and reason, as this build knows them.
+    pub causes: Vec<CauseInfo>,
+    /// `new`, `reproducing`, `fixed` or `regressed`.
+    pub status: Status,
+    /// Fails the JUnit report: unlisted (and not fixed), or regressed.
+    pub failing: bool,
+    /// Divergent executions counted by every run.
+    pub occurrences: u64,
+    /// Cases recorded, counting repeats.
+    pub hit_count: u64,
+    /// First and last seen (unix seconds), and the runs.
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub first_run: Option<i64>,
+    pub last_run: Option<i64>,
+    /// Its variants' signatures, most occurrences first, with their counts and status.
+    pub variants: Vec<VariantInfo>,
+    /// The anchor of its best variant (smallest best case) in the details.
+    pub best: String,
+}
+
+/// One cause of a bucket.
+#[derive(Debug, Clone, Serialize)]
+pub struct CauseInfo {
+    pub id: String,
+    pub title: String,
+    pub reason: String,
+}
+
+/// One variant of a bucket.
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantInfo {
+    pub signature: String,
+    pub occurrences: u64,
+    pub status: Status,
+    pub best_case: i64,
+    /// The variant's anchor in the details (`sig-N`).
+    pub anchor: String,
 }
 
 /// One signature and everything a reader needs to act on it.
@@ -196,6 +276,12 @@ pub struct SignatureReport {
     pub anchor: String,
     /// The signature.
     pub signature: String,
+    /// Its bucket (`""`: recorded before triage).
+    pub bucket: String,
+    /// Divergent executions counted by every run.
+    pub occurrences: u64,
+    /// The last run that met it.
+    pub last_run: Option<i64>,
     /// Its classes, as last recorded.
     pub classes: Vec<String>,
     /// Whether a rule explains it.
@@ -347,6 +433,8 @@ pub struct RunSummary {
     pub divergences: u64,
     /// Whether it is in the window.
     pub in_window: bool,
+    /// Worker threads (campaigns): throughputs of runs with different jobs do not compare.
+    pub jobs: Option<u32>,
     /// Set when the run was copied in by `cgdiff merge`: the database it came from.
     pub merged_from: Option<String>,
 }
@@ -507,9 +595,13 @@ pub fn build_for(
         (None, Some(t)) => c.created_at > t,
     };
 
-    let mut by_sig: HashMap<&str, Vec<&CaseRow>> = HashMap::new();
+    // A variant is a signature within a bucket; cases recorded before triage have none.
+    let mut by_sig: HashMap<(&str, &str), Vec<&CaseRow>> = HashMap::new();
     for c in &cases {
-        by_sig.entry(c.signature.as_str()).or_default().push(c);
+        by_sig
+            .entry((c.signature.as_str(), c.bucket.as_deref().unwrap_or("")))
+            .or_default()
+            .push(c);
     }
     let mut replays_by_case: HashMap<i64, Vec<&ReplayRow>> = HashMap::new();
     for r in &replays {
@@ -520,7 +612,7 @@ pub fn build_for(
     let mut out = Vec::with_capacity(sigs.len());
     for s in &sigs {
         let sig_cases = by_sig
-            .get(s.signature.as_str())
+            .get(&(s.signature.as_str(), s.bucket.as_str()))
             .cloned()
             .unwrap_or_default();
         // The best case's history; if it has none (a smaller case arrived after the last
@@ -574,6 +666,9 @@ pub fn build_for(
         out.push(SignatureReport {
             anchor: String::new(), // numbered after sorting
             signature: s.signature.clone(),
+            bucket: s.bucket.clone(),
+            occurrences: s.occurrences,
+            last_run: s.last_run,
             classes: s.classes.clone(),
             expected: s.expected,
             rule: s.rule.as_ref().map(|name| RuleInfo {
@@ -613,7 +708,10 @@ pub fn build_for(
     }
 
     let run_summaries: Vec<RunSummary> = runs.iter().map(|r| summary(r, in_window(r.id))).collect();
-    let totals = totals(&out, &runs, &cases, &replays, &run_summaries);
+    let mut totals = totals(&out, &runs, &cases, &replays, &run_summaries);
+    let buckets = buckets(&out, &opts.db_label);
+    totals.buckets = bucket_totals(&buckets);
+    let verdict = verdict(&buckets, &totals.buckets);
     let window = Window {
         basis,
         after_run,
@@ -630,7 +728,9 @@ pub fn build_for(
         tool_version: opts.tool_version.clone(),
         db: opts.db_label.clone(),
         window,
+        verdict,
         totals,
+        buckets,
         charts: charts(&out, &runs),
         coverage: coverage(&runs),
         signatures: out,
@@ -691,6 +791,156 @@ fn explain(text: &str) -> Explanation {
     }
 }
 
+/// The buckets of a report's variants, most urgent first.
+fn buckets(sigs: &[SignatureReport], _db: &str) -> Vec<BucketReport> {
+    let mut by: std::collections::BTreeMap<String, Vec<&SignatureReport>> = Default::default();
+    for s in sigs {
+        // A variant recorded before triage goes where its best case is now.
+        let name = if s.bucket.is_empty() {
+            s.explanation.bucket_now.clone().unwrap_or_default()
+        } else {
+            s.bucket.clone()
+        };
+        by.entry(name).or_default().push(s);
+    }
+    let mut out: Vec<BucketReport> = by
+        .into_iter()
+        .map(|(name, vs)| {
+            let kind = findings::kind_of(&name);
+            let unlisted = kind == findings::BucketKind::Unlisted;
+            // A best case that diverges now in another bucket than the one stored: changed.
+            let changed = vs.iter().any(|v| {
+                !v.bucket.is_empty()
+                    && v.explanation
+                        .bucket_now
+                        .as_deref()
+                        .is_some_and(|b| b != v.bucket)
+            });
+            let all = |st: Status| vs.iter().all(|v| v.status == st);
+            let status = if vs.iter().any(|v| v.status == Status::Regressed) || changed {
+                Status::Regressed
+            } else if all(Status::Fixed) {
+                Status::Fixed
+            } else if all(Status::New) {
+                Status::New
+            } else {
+                Status::Reproducing
+            };
+            let mut variants: Vec<VariantInfo> = vs
+                .iter()
+                .map(|v| VariantInfo {
+                    signature: v.signature.clone(),
+                    occurrences: v.occurrences,
+                    status: v.status,
+                    best_case: v.best_case.id,
+                    anchor: v.anchor.clone(),
+                })
+                .collect();
+            variants.sort_by(|a, b| {
+                (std::cmp::Reverse(a.occurrences), &a.signature)
+                    .cmp(&(std::cmp::Reverse(b.occurrences), &b.signature))
+            });
+            let best = vs
+                .iter()
+                .min_by_key(|v| (v.best_case.ops, v.best_case.text.len(), v.best_case.id))
+                .map(|v| v.anchor.clone())
+                .unwrap_or_default();
+            BucketReport {
+                anchor: String::new(),
+                causes: name
+                    .split('+')
+                    .filter_map(findings::cause)
+                    .map(|c| CauseInfo {
+                        id: c.id.to_string(),
+                        title: c.title.to_string(),
+                        reason: c.reason.to_string(),
+                    })
+                    .collect(),
+                kind: if name.is_empty() {
+                    "before-triage".to_string()
+                } else {
+                    kind.name().to_string()
+                },
+                failing: (unlisted && status != Status::Fixed) || status == Status::Regressed,
+                status,
+                occurrences: vs.iter().map(|v| v.occurrences).sum(),
+                hit_count: vs.iter().map(|v| v.hit_count).sum(),
+                first_seen: vs.iter().map(|v| v.first_seen).min().unwrap_or(0),
+                last_seen: vs.iter().map(|v| v.last_seen).max().unwrap_or(0),
+                first_run: vs.iter().filter_map(|v| v.first_run).min(),
+                last_run: vs.iter().filter_map(|v| v.last_run).max(),
+                variants,
+                best,
+                bucket: name,
+            }
+        })
+        .collect();
+    out.sort_by_key(|b| {
+        (
+            !b.failing,
+            b.status != Status::New,
+            b.kind == "expected",
+            std::cmp::Reverse(b.occurrences),
+            b.bucket.clone(),
+        )
+    });
+    for (i, b) in out.iter_mut().enumerate() {
+        b.anchor = format!("bucket-{}", i + 1);
+    }
+    out
+}
+
+fn bucket_totals(bs: &[BucketReport]) -> BucketTotals {
+    let mut findings_seen = std::collections::BTreeSet::new();
+    let mut rules_seen = std::collections::BTreeSet::new();
+    for b in bs
+        .iter()
+        .filter(|b| b.status != Status::Fixed && !b.failing)
+    {
+        for c in &b.causes {
+            if findings::cause(&c.id).is_some_and(|x| x.kind == findings::CauseKind::Rule) {
+                rules_seen.insert(c.id.clone());
+            } else {
+                findings_seen.insert(c.id.clone());
+            }
+        }
+    }
+    BucketTotals {
+        total: bs.len(),
+        findings: bs.iter().filter(|b| b.kind == "finding").count(),
+        expected: bs.iter().filter(|b| b.kind == "expected").count(),
+        unlisted: bs
+            .iter()
+            .filter(|b| b.kind == "unlisted" && b.status != Status::Fixed)
+            .count(),
+        regressed: bs.iter().filter(|b| b.status == Status::Regressed).count(),
+        fixed: bs.iter().filter(|b| b.status == Status::Fixed).count(),
+        new: bs.iter().filter(|b| b.status == Status::New).count(),
+        findings_reproducing: findings_seen.len(),
+        rules_reproducing: rules_seen.len(),
+    }
+}
+
+/// The verdict line.
+fn verdict(bs: &[BucketReport], t: &BucketTotals) -> String {
+    let tail = format!(
+        "{} findings and {} expected differences reproduce, {} unlisted, {} regressed",
+        t.findings_reproducing, t.rules_reproducing, t.unlisted, t.regressed
+    );
+    if t.unlisted + t.regressed > 0 {
+        let names: Vec<&str> = bs
+            .iter()
+            .filter(|b| b.failing)
+            .map(|b| b.bucket.as_str())
+            .collect();
+        format!("FAILING ({}): {tail}", names.join(", "))
+    } else if t.new > 0 {
+        format!("{} new bucket(s) of known causes: {tail}", t.new)
+    } else {
+        format!("nothing new: {tail}")
+    }
+}
+
 /// Quotes a word for a POSIX shell when it needs it.
 pub fn shell_word(w: &str) -> String {
     let plain = !w.is_empty()
@@ -725,6 +975,7 @@ fn summary(r: &RunRow, in_window: bool) -> RunSummary {
         new_signatures: r.new_signatures,
         divergences: r.divergences,
         in_window,
+        jobs: r.jobs,
         merged_from: r
             .extra
             .pointer("/merged_from/db")

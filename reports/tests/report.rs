@@ -208,7 +208,7 @@ fn empty_database() {
     assert_eq!(json["schema_version"], 1);
     assert_eq!(json["window"]["basis"], "everything");
     let md = std::fs::read_to_string(dir.join("out/summary.md")).unwrap();
-    assert!(md.contains("no unexpected divergence reproduces"), "{md}");
+    assert!(md.contains("nothing new"), "{md}");
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -276,15 +276,21 @@ fn each_status_appears_and_the_window_is_the_previous_replay() {
     assert_eq!(r.charts.discovery.len(), 5);
     assert_eq!(r.charts.throughput.len(), 2, "campaigns only");
 
-    // Every status has its group and every signature its anchors.
+    // The verdict first; every bucket has its row, and its best case its anchors.
     let html = cgdiff_reports::html::render(&r);
-    for status in ["regressed", "new", "reproducing", "fixed"] {
+    assert!(html.contains("class=\"verdict bad\""), "F4 regressed");
+    for b in &r.buckets {
         assert!(
-            html.contains(&format!("id=\"unexpected-{status}\"")),
-            "{status}"
+            html.contains(&format!("id=\"{}\"", b.anchor)),
+            "{}",
+            b.anchor
         );
     }
-    for s in &r.signatures {
+    for s in r
+        .signatures
+        .iter()
+        .filter(|s| r.buckets.iter().any(|b| b.best == s.anchor))
+    {
         let n = s.anchor.trim_start_matches("sig-");
         for id in [
             s.anchor.clone(),
@@ -292,8 +298,12 @@ fn each_status_appears_and_the_window_is_the_previous_replay() {
             format!("explain-{n}"),
         ] {
             assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
-            assert!(html.contains(&format!("href=\"#{id}\"")), "{id}");
         }
+        assert!(
+            html.contains(&format!("href=\"#{}\"", s.anchor)),
+            "{}",
+            s.anchor
+        );
     }
     assert!(html.contains("all-or-nothing-on-enomem"));
     assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"));
@@ -352,11 +362,11 @@ fn markup_in_a_case_is_escaped_everywhere() {
     let junit = cgdiff_reports::junit::render(&r);
     assert!(!junit.contains(SCRIPT));
     let shape = junit_shape(&junit); // parses: no injected element
-    assert_eq!(shape.tests, 6);
+    assert_eq!(shape.tests, 5, "one test case per bucket");
     let md = cgdiff_reports::markdown::render(&r);
     for line in md.lines().filter(|l| l.contains("script")) {
         assert!(
-            line.contains(&format!("`migrate-task/{SCRIPT}/none/diff`")),
+            line.contains(&format!("`F9{SCRIPT}`")) || line.contains(&format!("(F9{SCRIPT}")),
             "{line}"
         );
     }
@@ -375,18 +385,23 @@ fn junit_has_the_schema_shape_and_the_json_its_version() {
     let store = two_nights(&dir);
     let r = build(&store, &opts(None)).unwrap();
     let shape = junit_shape(&cgdiff_reports::junit::render(&r));
-    assert_eq!(shape.tests, 5);
-    assert_eq!(shape.failures, 3);
-    assert_eq!(shape.suites, 2);
-    // A failure carries the case text and the reproduce command; an expected one its rule.
+    // One test case per bucket: F2, F4 (B fixed, C back: regressed), F3, the rule.
+    assert_eq!(shape.tests, 4);
+    assert_eq!(shape.failures, 1, "only the regressed bucket fails");
+    assert_eq!(shape.suites, 3);
+    // A failure carries the best case's text and the reproduce command; a pass its counts.
     let failure = &shape.failure_texts[0];
     assert!(
-        failure.contains("cgdiff-case v1") && failure.contains("Reproduce with: cgdiff replay")
+        failure.contains("cgdiff-case v1") && failure.contains("Reproduce with: cgdiff replay"),
+        "{failure}"
     );
     assert!(shape
         .system_outs
         .iter()
-        .any(|s| s.contains("rule all-or-nothing-on-enomem")));
+        .any(|s| s.contains("all-or-nothing-on-enomem: all or nothing on ENOMEM")));
+    assert_eq!(r.totals.buckets.regressed, 1);
+    assert_eq!(r.totals.buckets.unlisted, 0);
+    assert!(r.verdict.starts_with("FAILING (F4)"), "{}", r.verdict);
 
     let json: serde_json::Value = serde_json::from_str(&cgdiff_reports::json(&r).unwrap()).unwrap();
     assert_eq!(json["schema_version"], 1);
@@ -445,7 +460,7 @@ fn junit_shape(xml: &str) -> Junit {
                     "testsuites" => parent.is_none(),
                     "testsuite" => parent == Some("testsuites"),
                     "testcase" => parent == Some("testsuite"),
-                    "failure" | "system-out" => parent == Some("testcase"),
+                    "failure" | "system-out" | "skipped" => parent == Some("testcase"),
                     _ => false,
                 };
                 assert!(allowed, "<{name}> inside {parent:?}");
@@ -532,7 +547,7 @@ fn unexpected_signatures_outside_the_findings_are_unlisted() {
                 signature: "fork/warning/none/diff".into(),
                 classes: vec!["warning".into()],
                 rule: None,
-                bucket: String::new(),
+                bucket: "unlisted".into(),
                 first_op: 0,
                 ops: 1,
                 minimised_from: None,
@@ -553,7 +568,17 @@ fn unexpected_signatures_outside_the_findings_are_unlisted() {
         .unwrap();
     assert!(s.listed.is_none() && s.failing);
     assert!(cgdiff_reports::html::render(&r).contains(">unlisted</span>"));
-    assert!(cgdiff_reports::markdown::render(&r)
-        .contains("**new** (unlisted) `fork/warning/none/diff`"));
+    assert_eq!(r.totals.buckets.unlisted, 1);
+    assert!(
+        r.verdict.starts_with("FAILING") && r.verdict.contains("unlisted"),
+        "{}",
+        r.verdict
+    );
+    let md = cgdiff_reports::markdown::render(&r);
+    assert!(
+        md.lines()
+            .any(|l| l.starts_with("| `unlisted` |") && l.contains("❌")),
+        "{md}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

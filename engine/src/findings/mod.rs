@@ -289,13 +289,12 @@ impl Serialize for Bucket {
     }
 }
 
-/// The kind of a bucket by its name, without knowing its causes (a name from an older build
-/// reads as a finding if it is not a rule).
+/// The kind of a bucket by its name. A name with a cause this build does not know reads as
+/// unlisted: nothing here explains it.
 pub fn kind_of(name: &str) -> BucketKind {
     match Bucket::from_name(name) {
         Some(b) => b.kind(),
-        None if name == UNLISTED || name.is_empty() => BucketKind::Unlisted,
-        None => BucketKind::Finding,
+        None => BucketKind::Unlisted,
     }
 }
 
