@@ -495,7 +495,16 @@ fn detail(o: &mut String, s: &SignatureReport) {
                 row(
                     o,
                     "returned",
-                    format!("legacy <code>{}</code>, four-stage <code>{}</code>", esc(l), esc(f)),
+                    {
+                        let [a, b] = e.design_names();
+                        format!(
+                            "{} <code>{}</code>, {} <code>{}</code>",
+                            esc(a),
+                            esc(l),
+                            esc(b),
+                            esc(f)
+                        )
+                    },
                 );
             }
             row(
@@ -521,7 +530,8 @@ fn detail(o: &mut String, s: &SignatureReport) {
             );
             o.push_str("</dl>");
             if let Some(diff) = &e.diff {
-                o.push_str("<p class=\"muted\">Observations after the split (<b>-</b> legacy only, <b>+</b> four-stage only):</p><pre class=\"diff\">");
+                let [a, b] = e.design_names();
+                o.push_str(&format!("<p class=\"muted\">Observations after the split (<b>-</b> {} only, <b>+</b> {} only):</p><pre class=\"diff\">", esc(a), esc(b)));
                 for line in diff.lines() {
                     let class = match line.chars().next() {
                         Some('-') => "del",

@@ -44,7 +44,8 @@ fn body(b: &BucketReport, r: &Report) -> String {
                 best.reproduce.first().map_or("", String::as_str)
             );
             if let Some(diff) = &best.explanation.diff {
-                let _ = write!(s, "\nObservations (- first design only, + second):\n{diff}");
+                let [a, b] = best.explanation.design_names();
+                let _ = write!(s, "\nObservations (- {a} only, + {b} only):\n{diff}");
             }
         }
     }

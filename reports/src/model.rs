@@ -392,6 +392,20 @@ pub struct Explanation {
     pub diff: Option<String>,
     /// Why the case could not be read, for `unreadable`.
     pub error: Option<String>,
+    /// The pair of designs the case runs on when it is not legacy, four-stage (its `designs`
+    /// line); `outcomes`, `blame` and `diff` are then in that pair's order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub designs: Option<[String; 2]>,
+}
+
+impl Explanation {
+    /// The two designs' names, in the order of `outcomes` and of the diff's `-`/`+`.
+    pub fn design_names(&self) -> [&str; 2] {
+        match &self.designs {
+            Some([a, b]) => [a.as_str(), b.as_str()],
+            None => Pair::DEFAULT.names(),
+        }
+    }
 }
 
 /// A run, for the runs table and the throughput chart.
@@ -769,6 +783,10 @@ fn explain(text: &str) -> Explanation {
             blame: Some(d.blame.name().to_string()),
             diff: d.detail.as_ref().map(|x| x.diff.clone()),
             error: None,
+            designs: file
+                .designs
+                .filter(|p| !p.is_default())
+                .map(|p| p.names().map(str::to_string)),
         },
     }
 }
