@@ -109,7 +109,7 @@ impl Invariant {
         }
     }
 
-    pub fn bit(self) -> u16 {
+    pub const fn bit(self) -> u16 {
         1 << self as u16
     }
 

@@ -53,7 +53,10 @@ fn each_minimal_case_is_recognised_by_its_cause_alone() {
             let text = std::fs::read_to_string(root().join(path))
                 .unwrap_or_else(|e| panic!("{}: {path}: {e}", cause.id));
             let file = format::parse(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
-            let report = oracle::check(&file.case);
+            let report = match file.designs {
+                Some(pair) => oracle::check_pair(&file.case, pair),
+                None => oracle::check(&file.case),
+            };
             let d = report
                 .verdict
                 .divergence()

@@ -19,6 +19,7 @@ mod f2_legacy_no_cancel;
 mod f3_idle_preload;
 mod f4_order;
 mod f5_unused_destination;
+mod f6_unpinned_destination;
 mod f7_release_order;
 
 use crate::case::OpKind;
@@ -171,7 +172,7 @@ impl std::fmt::Debug for Cause {
 
 /// Every cause cgdiff knows, rules first: a [`Bucket`]'s bits index this list.
 pub fn causes() -> &'static [&'static Cause] {
-    static ALL: [&Cause; 8] = [
+    static ALL: [&Cause; 9] = [
         &crate::rules::RULES[0],
         &crate::rules::RULES[1],
         &f1_transfer_hang::CAUSE,
@@ -179,6 +180,7 @@ pub fn causes() -> &'static [&'static Cause] {
         &f3_idle_preload::CAUSE,
         &f4_order::CAUSE,
         &f5_unused_destination::CAUSE,
+        &f6_unpinned_destination::CAUSE,
         &f7_release_order::CAUSE,
     ];
     &ALL
