@@ -23,21 +23,10 @@ impl Stages for FourStage {
         shared_point(point) || stage_point(point)
     }
 
-    fn add_src(w: &mut World, src_cset: CsetId, dst_cgrp: CgId) {
-        cgroup_migrate_add_src(w, src_cset, dst_cgrp);
-    }
-
-    fn prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), Errno> {
-        cgroup_migrate_prepare_dst(w, dst_cgrp)
-    }
-
-    fn migrate(w: &mut World, cgrp: CgId, leader: Pid, threadgroup: bool) -> Result<(), Errno> {
-        cgroup_migrate(w, cgrp, leader, threadgroup)
-    }
-
-    fn finish(w: &mut World) {
-        cgroup_migrate_finish(w, CsetList::Preloaded);
-    }
+    const ADD_SRC: fn(&mut World, CsetId, CgId) = cgroup_migrate_add_src;
+    const PREPARE_DST: fn(&mut World, CgId) -> Result<(), Errno> = cgroup_migrate_prepare_dst;
+    const MIGRATE: fn(&mut World, CgId, Pid, bool) -> Result<(), Errno> = cgroup_migrate;
+    const FINISH: fn(&mut World) = |w| cgroup_migrate_finish(w, CsetList::Preloaded);
 }
 
 /// `cgroup_migrate_add_src(src_cset, dst_cgrp, preloaded_csets)`.
@@ -57,6 +46,15 @@ pub fn cgroup_migrate_add_src(w: &mut World, src_cset: CsetId, dst_cgrp: CgId) {
         w.preload_node_del(src_cset);
     }
     w.step(Step::AddSrc);
+    add_src_warnings(w, src_cset);
+    w.csets[src_cset as usize].mg_src_cgrp = Some(src_cgrp);
+    w.get_css_set(src_cset);
+    w.preload_node_add(src_cset, CsetList::Preloaded);
+}
+
+/// The `WARN_ON`s every `cgroup_migrate_add_src` (the seed's and every later one) makes
+/// before it preloads a set.
+pub fn add_src_warnings(w: &mut World, src_cset: CsetId) {
     let c = &w.csets[src_cset as usize];
     let (src_set, mg_tasks, mg_node) = (
         c.mg_src_cgrp.is_some(),
@@ -72,9 +70,16 @@ pub fn cgroup_migrate_add_src(w: &mut World, src_cset: CsetId, dst_cgrp: CgId) {
     if mg_node {
         w.warn(Warning::MgNodeNotEmpty);
     }
-    w.csets[src_cset as usize].mg_src_cgrp = Some(src_cgrp);
-    w.get_css_set(src_cset);
-    w.preload_node_add(src_cset, CsetList::Preloaded);
+}
+
+/// `WARN_ON_ONCE(src_cset->mg_dst_cset || dst_cset->mg_dst_cset)`: every
+/// `cgroup_migrate_prepare_dst`, right after `find_css_set`.
+pub fn prepare_dst_warning(w: &mut World, src_cset: CsetId, dst_cset: CsetId) {
+    if w.csets[src_cset as usize].mg_dst_cset.is_some()
+        || w.csets[dst_cset as usize].mg_dst_cset.is_some()
+    {
+        w.warn(Warning::MgDstCsetSet);
+    }
 }
 
 /// `cgroup_migrate_prepare_dst(dst_cgrp, preloaded_csets)`: look up and pin the destination of
@@ -109,11 +114,7 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
             }
             return Err(Errno::ENOMEM);
         };
-        if w.csets[src_cset as usize].mg_dst_cset.is_some()
-            || w.csets[dst_cset as usize].mg_dst_cset.is_some()
-        {
-            w.warn(Warning::MgDstCsetSet);
-        }
+        prepare_dst_warning(w, src_cset, dst_cset);
         idle_alloc |= !live && w.coverage.0[Step::FindCssSetCreated.point()] > created;
         w.csets[src_cset as usize].mg_dst_cset = Some(dst_cset);
         w.csets[dst_cset as usize].mg_flags |= if live {

@@ -27,17 +27,17 @@ pub trait Stages: Sync {
     /// Whether coverage point `point` is a step of this design.
     fn has_point(point: usize) -> bool;
 
-    /// `cgroup_migrate_add_src(src_cset, dst_cgrp, …)`.
-    fn add_src(w: &mut World, src_cset: CsetId, dst_cgrp: CgId);
+    /// Its `cgroup_migrate_add_src(src_cset, dst_cgrp, …)`.
+    const ADD_SRC: fn(&mut World, CsetId, CgId);
 
-    /// `cgroup_migrate_prepare_dst(dst_cgrp, …)`.
-    fn prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), Errno>;
+    /// Its `cgroup_migrate_prepare_dst(dst_cgrp, …)`.
+    const PREPARE_DST: fn(&mut World, CgId) -> Result<(), Errno>;
 
-    /// `cgroup_migrate(cgrp, leader, threadgroup)`.
-    fn migrate(w: &mut World, cgrp: CgId, leader: Pid, threadgroup: bool) -> Result<(), Errno>;
+    /// Its `cgroup_migrate(cgrp, leader, threadgroup)`.
+    const MIGRATE: fn(&mut World, CgId, Pid, bool) -> Result<(), Errno>;
 
-    /// `cgroup_migrate_finish(…)` of the caller's preload list(s).
-    fn finish(w: &mut World);
+    /// Its `cgroup_migrate_finish(…)` of the caller's preload list(s).
+    const FINISH: fn(&mut World);
 
     /// Whether `cgroup_transfer_tasks` passes over `PF_EXITING` tasks when it picks the next
     /// one (116d2f7496c5, v4.15).
@@ -64,10 +64,10 @@ pub fn cgroup_attach_task<S: Stages>(
     let mut ret = prepare_dst::<S>(w, dst_cgrp);
     exit_point(w, StagePoint::PrepareDst);
     if ret.is_ok() {
-        ret = S::migrate(w, dst_cgrp, leader, threadgroup);
+        ret = (S::MIGRATE)(w, dst_cgrp, leader, threadgroup);
         exit_point(w, StagePoint::Migrate);
     }
-    S::finish(w);
+    (S::FINISH)(w);
     ret
 }
 
@@ -91,7 +91,7 @@ pub fn migrate_multi<S: Stages>(w: &mut World, dst: CgId, targets: &[Target]) ->
     if ret.is_ok() {
         for t in targets {
             let (leader, threadgroup) = target_leader(w, t);
-            ret = S::migrate(w, dst, leader, threadgroup);
+            ret = (S::MIGRATE)(w, dst, leader, threadgroup);
             exit_point(w, StagePoint::Migrate);
             if ret.is_err() {
                 if w.bug(Bug::MultiErrorSkipsFinish) {
@@ -101,7 +101,7 @@ pub fn migrate_multi<S: Stages>(w: &mut World, dst: CgId, targets: &[Target]) ->
             }
         }
     }
-    S::finish(w);
+    (S::FINISH)(w);
     ret
 }
 
@@ -117,7 +117,7 @@ pub fn cgroup_transfer_tasks<S: Stages>(w: &mut World, to: CgId, from: CgId) -> 
         if w.bug(Bug::TransferSkipsEmptySrc) && w.csets[cset as usize].tasks.is_empty() {
             continue;
         }
-        S::add_src(w, cset, to);
+        (S::ADD_SRC)(w, cset, to);
         // Evidence only (findings): does a task that can move sit on this set?
         let c = &w.csets[cset as usize];
         if c.mg_preload_node.is_some() && c.tasks.iter().any(|&p| !w.tasks[p as usize].exiting()) {
@@ -147,14 +147,14 @@ pub fn cgroup_transfer_tasks<S: Stages>(w: &mut World, to: CgId, from: CgId) -> 
                 w.step(Step::Hang);
                 return Outcome::Hang;
             }
-            ret = S::migrate(w, to, task, false);
+            ret = (S::MIGRATE)(w, to, task, false);
             exit_point(w, StagePoint::Migrate);
             if ret.is_err() && !w.bug(Bug::TransferContinuesAfterError) {
                 break;
             }
         }
     }
-    S::finish(w);
+    (S::FINISH)(w);
     ret.into()
 }
 
@@ -162,7 +162,7 @@ pub fn cgroup_transfer_tasks<S: Stages>(w: &mut World, to: CgId, from: CgId) -> 
 /// is pinned by the migration (on a preload list, holding a reference) until
 /// `cgroup_migrate_finish`: [`Invariant::Pinned`].
 fn prepare_dst<S: Stages>(w: &mut World, dst_cgrp: CgId) -> Result<(), Errno> {
-    let ret = S::prepare_dst(w, dst_cgrp);
+    let ret = (S::PREPARE_DST)(w, dst_cgrp);
     if ret.is_ok() {
         for list in [CsetList::Preloaded, CsetList::PreloadedDst] {
             let mut i = 0;
@@ -210,7 +210,7 @@ fn add_src_of_targets<S: Stages>(w: &mut World, dst_cgrp: CgId, leader: Pid, thr
     w.migration_targets(leader, threadgroup, &mut targets);
     for &task in &targets {
         let cset = w.task(task).cset;
-        S::add_src(w, cset, dst_cgrp);
+        (S::ADD_SRC)(w, cset, dst_cgrp);
         // Evidence only (findings): a preloaded set that a task which will move is on.
         if !w.task(task).exiting() && w.csets[cset as usize].mg_preload_node.is_some() {
             w.csets[cset as usize].mg_flags |= cset_flag::LIVE_TARGET;

@@ -34,21 +34,11 @@ impl Stages for V3_15 {
             || point == INTERLEAVED_EXIT_POINT
     }
 
-    fn add_src(w: &mut World, src_cset: CsetId, dst_cgrp: CgId) {
-        cgroup_migrate_add_src(w, src_cset, dst_cgrp);
-    }
-
-    fn prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), Errno> {
-        cgroup_migrate_prepare_dst(w, dst_cgrp)
-    }
-
-    fn migrate(w: &mut World, cgrp: CgId, leader: Pid, threadgroup: bool) -> Result<(), Errno> {
-        cgroup_migrate(w, cgrp, leader, threadgroup)
-    }
-
-    fn finish(w: &mut World) {
-        cgroup_migrate_finish(w, CsetList::Preloaded);
-    }
+    // The seed's add_src, prepare_dst and finish; v3.15's cgroup_migrate.
+    const ADD_SRC: fn(&mut World, CsetId, CgId) = cgroup_migrate_add_src;
+    const PREPARE_DST: fn(&mut World, CgId) -> Result<(), Errno> = cgroup_migrate_prepare_dst;
+    const MIGRATE: fn(&mut World, CgId, Pid, bool) -> Result<(), Errno> = cgroup_migrate;
+    const FINISH: fn(&mut World) = |w| cgroup_migrate_finish(w, CsetList::Preloaded);
 }
 
 /// `cgroup_migrate(cgrp, leader, threadgroup)` from v3.15: tail operations throughout.

@@ -16,11 +16,11 @@
 //! destination (each set's default-hierarchy cgroup) and its -EBUSY check on the default
 //! hierarchy have no caller in our world (the default hierarchy is never a destination).
 
-use super::four_stage::cgroup_migrate_finish;
+use super::four_stage::{add_src_warnings, cgroup_migrate_finish, prepare_dst_warning};
 use super::staged::Stages;
 use super::v3_15::cgroup_migrate;
 use crate::case::{Errno, Pid};
-use crate::trace::{shared_point, stage_point, Step, Warning, INTERLEAVED_EXIT_POINT};
+use crate::trace::{shared_point, stage_point, Step, INTERLEAVED_EXIT_POINT};
 use crate::world::{CgId, CsetId, CsetList, World};
 
 pub struct V3_16;
@@ -34,21 +34,11 @@ impl Stages for V3_16 {
         staged_point_after_f817(point)
     }
 
-    fn add_src(w: &mut World, src_cset: CsetId, dst_cgrp: CgId) {
-        cgroup_migrate_add_src(w, src_cset, dst_cgrp);
-    }
-
-    fn prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), Errno> {
-        cgroup_migrate_prepare_dst(w, dst_cgrp)
-    }
-
-    fn migrate(w: &mut World, cgrp: CgId, leader: Pid, threadgroup: bool) -> Result<(), Errno> {
-        cgroup_migrate(w, cgrp, leader, threadgroup)
-    }
-
-    fn finish(w: &mut World) {
-        cgroup_migrate_finish(w, CsetList::Preloaded);
-    }
+    // f817de98's add_src and prepare_dst; v3.15's cgroup_migrate; the seed's finish.
+    const ADD_SRC: fn(&mut World, CsetId, CgId) = cgroup_migrate_add_src;
+    const PREPARE_DST: fn(&mut World, CgId) -> Result<(), Errno> = cgroup_migrate_prepare_dst;
+    const MIGRATE: fn(&mut World, CgId, Pid, bool) -> Result<(), Errno> = cgroup_migrate;
+    const FINISH: fn(&mut World) = |w| cgroup_migrate_finish(w, CsetList::Preloaded);
 }
 
 /// The coverage points of a design from v3.16 on: the stages less add_src's "already in the
@@ -59,25 +49,6 @@ pub fn staged_point_after_f817(point: usize) -> bool {
         && point != Step::AddSrcSameCgroup.point()
         || point == Step::PrepareDstSameSet.point()
         || point == Step::MigrateSkipUnlinked(0).point()
-}
-
-/// The `WARN_ON`s every `cgroup_migrate_add_src` makes before it preloads a set.
-pub fn add_src_warnings(w: &mut World, src_cset: CsetId) {
-    let c = &w.csets[src_cset as usize];
-    let (src_set, mg_tasks, mg_node) = (
-        c.mg_src_cgrp.is_some(),
-        !c.mg_tasks.is_empty(),
-        c.mg_node.is_some(),
-    );
-    if src_set {
-        w.warn(Warning::MgSrcCgrpSet);
-    }
-    if mg_tasks {
-        w.warn(Warning::MgTasksNotEmpty);
-    }
-    if mg_node {
-        w.warn(Warning::MgNodeNotEmpty);
-    }
 }
 
 /// `cgroup_migrate_add_src(src_cset, dst_cgrp, preloaded_csets)` after f817de98: no cgroup
@@ -99,11 +70,7 @@ pub fn cgroup_migrate_add_src(w: &mut World, src_cset: CsetId, dst_cgrp: CgId) {
 /// the destination: the `WARN_ON_ONCE`, then "If src cset equals dst, it's noop. Drop the
 /// src." (its preload node unlinked, both references put). True when the source was dropped.
 pub fn drop_identity_src(w: &mut World, src_cset: CsetId, dst_cset: CsetId) -> bool {
-    if w.csets[src_cset as usize].mg_dst_cset.is_some()
-        || w.csets[dst_cset as usize].mg_dst_cset.is_some()
-    {
-        w.warn(Warning::MgDstCsetSet);
-    }
+    prepare_dst_warning(w, src_cset, dst_cset);
     if src_cset != dst_cset {
         return false;
     }

@@ -19,9 +19,10 @@
 //! here), `cgroup_migrate_vet_dst` (default hierarchy only), and from v4.6 a task's css_set
 //! reference being dropped when the task is released rather than in `cgroup_exit`.
 
+use super::four_stage::add_src_warnings;
 use super::staged::Stages;
 use super::v3_15::cgroup_migrate;
-use super::v3_16::{add_src_warnings, drop_identity_src, staged_point_after_f817};
+use super::v3_16::{drop_identity_src, staged_point_after_f817};
 use crate::case::{Errno, Pid};
 use crate::trace::Step;
 use crate::world::{CgId, CsetId, CsetList, World};
@@ -38,21 +39,13 @@ impl Stages for V4_15 {
         staged_point_after_f817(point) || point == Step::TransferSkipExiting(0).point()
     }
 
-    fn add_src(w: &mut World, src_cset: CsetId, dst_cgrp: CgId) {
-        cgroup_migrate_add_src(w, src_cset, dst_cgrp);
-    }
-
-    fn prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), Errno> {
-        cgroup_migrate_prepare_dst(w, dst_cgrp, DstNode::Shared)
-    }
-
-    fn migrate(w: &mut World, cgrp: CgId, leader: Pid, threadgroup: bool) -> Result<(), Errno> {
-        cgroup_migrate(w, cgrp, leader, threadgroup)
-    }
-
-    fn finish(w: &mut World) {
-        cgroup_migrate_finish(w);
-    }
+    // The cgroup_mgctx add_src, prepare_dst (one shared node) and finish; v3.15's list
+    // operations in cgroup_migrate.
+    const ADD_SRC: fn(&mut World, CsetId, CgId) = cgroup_migrate_add_src;
+    const PREPARE_DST: fn(&mut World, CgId) -> Result<(), Errno> =
+        |w, dst| cgroup_migrate_prepare_dst(w, dst, DstNode::Shared);
+    const MIGRATE: fn(&mut World, CgId, Pid, bool) -> Result<(), Errno> = cgroup_migrate;
+    const FINISH: fn(&mut World) = cgroup_migrate_finish;
 }
 
 /// Which node of a css_set puts it on `preloaded_dst_csets`.

@@ -25,21 +25,13 @@ impl Stages for V5_19 {
         V4_15::has_point(point)
     }
 
-    fn add_src(w: &mut World, src_cset: CsetId, dst_cgrp: CgId) {
-        cgroup_migrate_add_src(w, src_cset, dst_cgrp);
-    }
-
-    fn prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), Errno> {
-        cgroup_migrate_prepare_dst(w, dst_cgrp, DstNode::Separate)
-    }
-
-    fn migrate(w: &mut World, cgrp: CgId, leader: Pid, threadgroup: bool) -> Result<(), Errno> {
-        cgroup_migrate(w, cgrp, leader, threadgroup)
-    }
-
-    fn finish(w: &mut World) {
-        cgroup_migrate_finish(w);
-    }
+    // v4.15's add_src and cgroup_migrate; prepare_dst through the separate destination node,
+    // and 07fd5b6cdf3c's finish.
+    const ADD_SRC: fn(&mut World, CsetId, CgId) = cgroup_migrate_add_src;
+    const PREPARE_DST: fn(&mut World, CgId) -> Result<(), Errno> =
+        |w, dst| cgroup_migrate_prepare_dst(w, dst, DstNode::Separate);
+    const MIGRATE: fn(&mut World, CgId, Pid, bool) -> Result<(), Errno> = cgroup_migrate;
+    const FINISH: fn(&mut World) = cgroup_migrate_finish;
 }
 
 /// `cgroup_migrate_finish(mgctx)` from v5.19: the source list through the source node, then
