@@ -48,9 +48,6 @@ pub fn can_attach(w: &mut World, c: Controller, dst: CgId) -> Result<(), Errno> 
         .can_attach
         .filter(|f| f.controller == c && f.nth == nth)
         .map(|f| f.errno);
-    if error.is_some() {
-        w.mark(mark::CAN_ATTACH_FIRED);
-    }
     record(w, c, Callback::CanAttach, dst, CsetList::TsetSrc, error);
     match c {
         Controller::Cpuset if error.is_none() => {
@@ -152,7 +149,8 @@ pub fn can_attach_all(w: &mut World, dst: CgId) -> Result<(), Errno> {
 
 /// The property "for a process, the taskset's first task is the leader" (what cpuset's and
 /// memcg's callbacks rely on, and what 1b9aba49 restored): checked whenever a process
-/// migration hands its taskset to the controllers. Recorded as
+/// migration hands its taskset to the controllers, when the world checks properties
+/// ([`World::check_properties`]: the single-design check, not the oracle). Recorded as
 /// [`Invariant::LeaderFirst`](crate::observe::Invariant::LeaderFirst), which only the
 /// single-design check reads (the seed's two designs both break it, see docs/findings.md).
 fn check_leader_first(w: &mut World, csets: CsetList) {

@@ -83,7 +83,7 @@ fn apply_op(w: &mut World, d: &dyn Design, cop: &CaseOp) -> Outcome {
             } else {
                 *pid
             };
-            if threadgroup {
+            if threadgroup && w.check_properties {
                 w.migrating_leader = Some(leader);
             }
             d.cgroup_attach_task(w, dst, leader, threadgroup).into()

@@ -7,7 +7,7 @@ use crate::exec::apply;
 use crate::findings::{triage, Bucket, BucketKind, Evidence};
 use crate::models::{Design, Outcome, Pair};
 use crate::observe::{fingerprint, observe, Fingerprint, Invariant, Snapshot};
-use crate::trace::{mark, Coverage, Step};
+use crate::trace::{Coverage, Step};
 use crate::world::{CsetId, World};
 use serde::Serialize;
 use std::fmt;
@@ -169,14 +169,18 @@ pub fn fault_kinds(f: &FaultPlan) -> &'static str {
     kinds_name(f.alloc.is_some(), f.can_attach.is_some(), f.exit.is_some())
 }
 
-/// The kinds of fault that fired in an operation, from the marks of both models: what a
+/// The kinds of fault that fired in an operation, from the steps both models reached: what a
 /// signature names (an allocation or can_attach fault that never fired changed nothing; an
 /// exit between the stages is named when planned).
-pub fn fired_kinds(marks: [u16; 2], f: &FaultPlan) -> &'static str {
-    let m = marks[0] | marks[1];
+pub fn fired_kinds(op_steps: [u64; 2], f: &FaultPlan) -> &'static str {
+    let s = op_steps[0] | op_steps[1];
+    let reached = |step: Step| s & (1 << step.point()) != 0;
     kinds_name(
-        m & mark::ALLOC_FIRED != 0,
-        m & mark::CAN_ATTACH_FIRED != 0,
+        reached(Step::AllocFailed(0)),
+        reached(Step::CanAttachFailed(
+            crate::case::Controller::Cpuset,
+            crate::case::Errno::EINVAL,
+        )),
         f.exit.is_some(),
     )
 }
@@ -646,7 +650,7 @@ fn classify(
     };
     let op_kind = cop.op.kind();
     let marks = [worlds[0].marks, worlds[1].marks];
-    let faults = fired_kinds(marks, &cop.faults);
+    let faults = fired_kinds([worlds[0].op_steps, worlds[1].op_steps], &cop.faults);
     let unchanged = |i: usize| {
         fps[i].placement == prev[i].placement
             && fps[i].inventory == prev[i].inventory
@@ -828,6 +832,7 @@ pub struct SingleViolation {
 /// operation; stops at the first that breaks.
 pub fn check_design(case: &Case, d: &dyn Design) -> SingleReport {
     let mut w = World::new(&case.setup);
+    w.check_properties = true;
     for (index, cop) in case.ops.iter().enumerate() {
         let outcome = apply(&mut w, d, cop);
         let bad = crate::observe::check_properties(&w, outcome);

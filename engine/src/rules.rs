@@ -11,7 +11,7 @@ use crate::oracle::Class;
 /// Four-stage failed with ENOMEM (its own allocation fault) before doing anything at all: no
 /// callback, nothing moved.
 fn four_stage_enomem_untouched(i: &Evidence) -> bool {
-    i.marked(FOUR, crate::trace::mark::ALLOC_FIRED)
+    i.alloc_fired(FOUR)
         && i.outcomes[FOUR] == Outcome::Err(Errno::ENOMEM)
         && i.unchanged[FOUR]
         && i.callbacks[FOUR] == 0
@@ -65,7 +65,7 @@ pub static RULES: [Cause; 2] = [
         // placement and inventory equal.
         explains: |i| {
             let present = i.kind.is_migration()
-                && i.marked(FOUR, crate::trace::mark::ALLOC_FIRED)
+                && i.alloc_fired(FOUR)
                 && i.outcomes[FOUR] == Outcome::Err(Errno::ENOMEM)
                 && matches!(i.outcomes[LEGACY], Outcome::Err(_))
                 && (i.callbacks[LEGACY] > i.callbacks[FOUR]

@@ -52,34 +52,27 @@ impl Warning {
 /// `findings` read to tell one root cause from another. One bit each, cleared per operation
 /// ([`crate::world::World::marks`]); setting one is an `|=`, so the step loop stays cheap.
 pub mod mark {
-    /// The operation's allocation fault fired (an allocation point with that index was reached).
-    pub const ALLOC_FIRED: u16 = 1 << 0;
-    /// The operation's can_attach fault fired (that controller's nth can_attach was called).
-    pub const CAN_ATTACH_FIRED: u16 = 1 << 1;
-    /// Four-stage preloaded a source css_set that no moving target is on (an exiting or zombie
-    /// target's set, or a set of `from` with no live task): `prepare_dst` looks a destination
-    /// up for it all the same.
-    pub const IDLE_PRELOAD: u16 = 1 << 2;
-    /// `prepare_dst` failed with ENOMEM on the allocation for such an idle source, or after
-    /// allocations made for one (which legacy never makes, so its count of allocations is
+    /// Four-stage's `prepare_dst` failed with ENOMEM on the allocation for an idle source (a
+    /// preloaded css_set no moving target is on: an exiting or zombie target's set, or a set of
+    /// `from` with no live task), or after allocations made for one (which legacy never makes, so its count of allocations is
     /// behind four-stage's).
-    pub const IDLE_ENOMEM: u16 = 1 << 3;
+    pub const IDLE_ENOMEM: u16 = 1 << 0;
     /// `cgroup_migrate_finish` freed a destination built only for idle sources, and that queued
     /// a release notification of a cgroup that was releasable before the operation.
-    pub const IDLE_DST_RELEASE: u16 = 1 << 4;
+    pub const IDLE_DST_RELEASE: u16 = 1 << 1;
     /// `cgroup_migrate_finish` freed a destination built for a source with tasks to move, unused
     /// because the migration failed (can_attach, or a later allocation), and that queued a
     /// release notification of a cgroup that was releasable before the operation.
-    pub const UNUSED_DST_RELEASE: u16 = 1 << 5;
+    pub const UNUSED_DST_RELEASE: u16 = 1 << 2;
     /// A taskset handed to can_attach drew from two or more source css_sets.
-    pub const TSET_MULTI_SRC: u16 = 1 << 6;
+    pub const TSET_MULTI_SRC: u16 = 1 << 3;
     /// `prepare_dst` created two or more css_sets in one go.
-    pub const MULTI_CREATED: u16 = 1 << 7;
+    pub const MULTI_CREATED: u16 = 1 << 4;
     /// Legacy's ENOMEM path past `out_cancel_attach` left controller state raised by a
     /// can_attach (cpuset's attach_in_progress, memory's charge move) that nothing will undo.
-    pub const UNCANCELLED_CAN_ATTACH: u16 = 1 << 8;
+    pub const UNCANCELLED_CAN_ATTACH: u16 = 1 << 5;
     /// A put in `cgroup_migrate_finish` freed a css_set and queued a release notification.
-    pub const FINISH_RELEASE: u16 = 1 << 9;
+    pub const FINISH_RELEASE: u16 = 1 << 6;
 }
 
 /// One step a model took. The names are the kernel functions (and the branches in them) that

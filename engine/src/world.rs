@@ -205,6 +205,10 @@ pub struct World {
     pub charge_move: Option<(CgId, CgId)>,
     /// A reusable buffer for the targets of a migration walk (keeps allocation off the loop).
     pub scratch: Vec<Pid>,
+    /// The task-list buffers of freed css_sets, for the next css_set created: freed slots stay
+    /// tombstones (a use-after-free must find them), but their buffers are reused, so creating
+    /// a set does not allocate in the steady state.
+    pub spare_task_lists: Vec<Vec<Pid>>,
 
     // --- per operation ---
     pub faults: FaultPlan,
@@ -225,6 +229,10 @@ pub struct World {
     /// The leader of the process a migration is collecting, while it does (for the
     /// "taskset's first task is the leader" property).
     pub migrating_leader: Option<Pid>,
+    /// Whether the single-design properties ([`crate::observe::Invariant::LeaderFirst`]) are
+    /// checked: only [`crate::oracle::check_design`] reads them, so the oracle's step loop
+    /// leaves this off and skips their work.
+    pub check_properties: bool,
     pub trace: Trace,
     pub coverage: Coverage,
     /// The coverage points ([`Step::point`]) this operation reached, one bit each.
@@ -293,6 +301,7 @@ clone_reusing!(World {
     lists,
     charge_move,
     scratch,
+    spare_task_lists,
     faults,
     allocs,
     can_attach_calls,
@@ -303,6 +312,7 @@ clone_reusing!(World {
     violated,
     pending_exit,
     migrating_leader,
+    check_properties,
     trace,
     coverage,
     op_steps,
@@ -336,6 +346,7 @@ impl World {
             lists: Default::default(),
             charge_move: None,
             scratch: Vec::with_capacity(16),
+            spare_task_lists: Vec::new(),
             faults: FaultPlan::default(),
             allocs: 0,
             can_attach_calls: [0; 6],
@@ -346,6 +357,7 @@ impl World {
             violated: 0,
             pending_exit: None,
             migrating_leader: None,
+            check_properties: false,
             trace: Trace::default(),
             coverage: Coverage::default(),
             op_steps: 0,
@@ -727,7 +739,13 @@ impl World {
             return;
         }
         self.step(Step::PutCssSetFree);
-        self.csets[cset as usize].live = false;
+        let c = &mut self.csets[cset as usize];
+        c.live = false;
+        for list in [&mut c.tasks, &mut c.mg_tasks] {
+            if list.is_empty() && list.capacity() > 0 {
+                self.spare_task_lists.push(std::mem::take(list));
+            }
+        }
         for h in 0..self.n_hiers() {
             let cg = self.csets[cset as usize].cgrps[h];
             let cgrp = &mut self.cgroups[cg as usize];
@@ -759,7 +777,6 @@ impl World {
     fn alloc(&mut self) -> bool {
         self.allocs += 1;
         if self.faults.alloc == Some(self.allocs) {
-            self.mark(crate::trace::mark::ALLOC_FIRED);
             self.step(Step::AllocFailed(self.allocs as u8));
             false
         } else {
@@ -802,21 +819,16 @@ impl World {
         }
         self.step(Step::FindCssSetCreated);
         // A fresh slot: freed ones stay tombstones.
-        self.csets.push(Cset::default());
+        self.csets.push(Cset {
+            live: true,
+            refcount: 1,
+            cgrps,
+            key: tuple_key(&cgrps, n),
+            tasks: self.spare_task_lists.pop().unwrap_or_default(),
+            mg_tasks: self.spare_task_lists.pop().unwrap_or_default(),
+            ..Cset::default()
+        });
         let id = (self.csets.len() - 1) as CsetId;
-        let c = &mut self.csets[id as usize];
-        c.live = true;
-        c.refcount = 1;
-        c.cgrps = cgrps;
-        c.key = tuple_key(&cgrps, n);
-        c.tasks.clear();
-        c.mg_tasks.clear();
-        c.mg_src_cgrp = None;
-        c.mg_dst_cset = None;
-        c.mg_node = None;
-        c.mg_preload_node = None;
-        c.mg_flags = 0;
-        c.mg_dst_preload_node = None;
         // link_css_set(): the new link goes at the head of each cgroup's cset_links, and at
         // the tail of the css_set's own list (hierarchy order).
         for &cg in &cgrps[..n] {

@@ -16,7 +16,6 @@ use crate::case::{Errno, OpKind};
 use crate::models::Outcome;
 use crate::observe::Invariant;
 use crate::oracle::Class;
-use crate::trace::mark;
 
 pub static CAUSE: Cause = Cause {
     id: "F1",
@@ -54,9 +53,7 @@ pub static CAUSE: Cause = Cause {
                 } else {
                     (FOUR, LEGACY)
                 };
-                if e.outcomes[other] != Outcome::Err(Errno::ENOMEM)
-                    || !e.marked(other, mark::ALLOC_FIRED)
-                {
+                if e.outcomes[other] != Outcome::Err(Errno::ENOMEM) || !e.alloc_fired(other) {
                     return 0;
                 }
                 let spun_bits = if spun == FOUR {

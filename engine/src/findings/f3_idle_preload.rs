@@ -28,7 +28,7 @@ pub static CAUSE: Cause = Cause {
         let mut parts = 0;
         // An allocation legacy never reached: when legacy's fault fired too, legacy made
         // that many allocations itself, and the idle ones only moved which one failed.
-        if e.marked(FOUR, mark::IDLE_ENOMEM) && !e.marked(LEGACY, mark::ALLOC_FIRED) {
+        if e.marked(FOUR, mark::IDLE_ENOMEM) && !e.alloc_fired(LEGACY) {
             parts |= atoms::MIGRATION_EFFECTS;
             // Legacy's notifications, as long as four-stage queued none and marked nothing.
             if !e.release_touched[FOUR] {

@@ -5,8 +5,8 @@
 //!
 //! A recogniser reads the [`Evidence`] both models left about the divergent operation: what
 //! each returned, which kernel-named steps it reached, the marks it left
-//! ([`crate::trace::mark`]: which allocation was for what, which destination was freed unused,
-//! whether the faults fired), which invariants broke in which model. When its cause is present
+//! ([`crate::trace::mark`]: which allocation was for what, which destination was freed unused),
+//! which invariants broke in which model. When its cause is present
 //! it answers with the parts of the divergence ([`Atoms`]) that cause explains. The bucket is
 //! the smallest set of causes that together explain every part; when several sets of that size
 //! do, the bucket names every cause in them (it never picks the first silently). A part no
@@ -78,17 +78,14 @@ impl Evidence {
     pub fn reached(&self, m: usize, s: crate::trace::Step) -> bool {
         self.steps[m] & (1 << s.point()) != 0
     }
+    /// Whether model `m`'s allocation fault fired (an allocation point with that index was
+    /// reached: [`crate::trace::Step::AllocFailed`]).
+    pub fn alloc_fired(&self, m: usize) -> bool {
+        self.reached(m, crate::trace::Step::AllocFailed(0))
+    }
     /// Whether model `m` left mark `mark`.
     pub fn marked(&self, m: usize, mark: u16) -> bool {
         self.marks[m] & mark != 0
-    }
-    /// Whether an allocation fault fired in either model.
-    pub fn alloc_fired(&self) -> bool {
-        (self.marks[0] | self.marks[1]) & crate::trace::mark::ALLOC_FIRED != 0
-    }
-    /// Whether a can_attach fault fired in either model.
-    pub fn can_attach_fired(&self) -> bool {
-        (self.marks[0] | self.marks[1]) & crate::trace::mark::CAN_ATTACH_FIRED != 0
     }
     /// The parts of the divergence that need explaining.
     pub fn atoms(&self) -> Atoms {
@@ -119,8 +116,6 @@ pub mod atoms {
     pub const fn all_invariants(m: usize) -> Atoms {
         invariants(m, 0xffff)
     }
-    /// Every observation class.
-    pub const ALL_CLASSES: Atoms = 0x1ff;
     /// What a migration one model made and the other did not leaves different: the result,
     /// where tasks are, the css_sets, list order, the callbacks and their order (release
     /// notifications apart: each cause says when they are its own).
@@ -277,11 +272,6 @@ impl Bucket {
             bits |= 1 << i;
         }
         Some(Bucket(bits))
-    }
-
-    /// The rule when the bucket is expected: its name, or the names joined by `+`.
-    pub fn rule(self) -> Option<String> {
-        (self.kind() == BucketKind::Expected).then(|| self.name())
     }
 }
 

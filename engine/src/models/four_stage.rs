@@ -94,9 +94,6 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
     while i < w.lists[CsetList::Preloaded as usize].len() {
         let src_cset = w.lists[CsetList::Preloaded as usize][i];
         let live = w.csets[src_cset as usize].mg_flags & cset_flag::LIVE_TARGET != 0;
-        if !live {
-            w.mark(mark::IDLE_PRELOAD);
-        }
         let created = w.coverage.0[Step::FindCssSetCreated.point()];
         let Some(dst_cset) = w.find_css_set(src_cset, dst_cgrp) else {
             if !live || idle_alloc {
