@@ -20,7 +20,7 @@
 
 use cgdiff_engine::findings::Bucket;
 use cgdiff_engine::models::Pair;
-use cgdiff_engine::oracle::{self, Divergence, RunOptions, Verdict};
+use cgdiff_engine::oracle::{self, Divergence, RunOptions};
 use cgdiff_engine::sweep::{Sweeper, Variant};
 use cgdiff_engine::trace::Coverage;
 use cgdiff_engine::{gen, Case};
@@ -95,7 +95,6 @@ pub struct Shared {
     /// The next case number to claim.
     next: AtomicU64,
     pub novelty: Novelty,
-    /// Signatures some worker has already minimised and sent (or is minimising).
     /// Variants (bucket, signature) some worker has already minimised and sent (or is
     /// minimising).
     signatures: Mutex<HashSet<(Bucket, String)>>,
@@ -274,14 +273,11 @@ impl Goal for Divergences {
         if !first_of_signature(shared, counts, d.bucket, &d.signature) {
             return None;
         }
-        let verdict = Verdict::Diverge(Box::new(d.clone()));
         Some(match candidate {
             Candidate::Generated { case, bytes } => {
-                finding(k, Some(bytes.to_vec()), case, &verdict, false, self.pair)
+                finding(k, Some(bytes.to_vec()), case, d, false, self.pair)
             }
-            Candidate::Variant { .. } => {
-                finding(k, None, &candidate.to_case(), &verdict, true, self.pair)
-            }
+            Candidate::Variant { .. } => finding(k, None, &candidate.to_case(), d, true, self.pair),
         })
     }
 }
@@ -451,7 +447,7 @@ pub struct Unstored {
 }
 
 /// CPU time of the calling thread, in seconds.
-fn thread_cpu_secs() -> f64 {
+pub fn thread_cpu_secs() -> f64 {
     // SAFETY: clock_gettime writes one timespec we own.
     let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
@@ -511,11 +507,10 @@ pub fn finding(
     index: u64,
     bytes: Option<Vec<u8>>,
     case: &Case,
-    v: &Verdict,
+    d: &Divergence,
     swept: bool,
     pair: Pair,
 ) -> Finding {
-    let d = v.divergence().expect("divergent verdict");
     let (minimised, _) = cgdiff_replay::minimize_pair(case, &d.signature, pair);
     Finding {
         index,

@@ -443,3 +443,24 @@ fn bench_power_finds_a_planted_bug_with_both_finders() {
     }
     assert!(bug["a12"].as_f64().is_some(), "{out}");
 }
+
+/// `import` checks a case file on the pair its `designs` line names, as `run` does: the
+/// use-after-free case of v3.16 is stored in F6's bucket, not re-judged on legacy,four-stage.
+#[test]
+fn import_checks_a_case_on_the_pair_its_file_names() {
+    let db = tmp("import-pair").join("c.db");
+    let case = root().join("examples/findings/v3.16-uaf-exit-between-stages.case");
+    let (code, out, err) = run(&[
+        "import",
+        case.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "v3.16,v5.19:migrate-process/inventory+warning+invariant/exit/v3.16 in bucket F6"
+        ),
+        "{out}"
+    );
+}

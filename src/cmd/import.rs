@@ -7,6 +7,7 @@ use crate::campaign;
 use anyhow::Result;
 use cgdiff_corpus::{FoundBy, NewRun, RunKind, RunTotals};
 use cgdiff_engine::input::{self, Input};
+use cgdiff_engine::models::Pair;
 use cgdiff_engine::{oracle, Case};
 use cgdiff_replay::triage::{self, Tally};
 use std::collections::HashSet;
@@ -83,11 +84,12 @@ fn files(
 
 /// Decodes one file by the one rule of `cgdiff_engine::input` (what `cgdiff run` reads too):
 /// a case file parses or is refused with its line and column; anything else is libFuzzer
-/// bytes. Returns the case and whether it came from a case file.
-fn decode(path: &Path, bytes: &[u8]) -> Result<(Case, bool), String> {
+/// bytes. Returns the case, whether it came from a case file, and the pair it is checked on
+/// (the file's `designs` line, else legacy,four-stage), as `cgdiff run` checks it.
+fn decode(path: &Path, bytes: &[u8]) -> Result<(Case, bool, Pair), String> {
     match input::decode(Some(&path.to_string_lossy()), bytes) {
-        Ok(Input::CaseFile(f)) => Ok((f.case, true)),
-        Ok(Input::FuzzInput(c)) => Ok((c, false)),
+        Ok(Input::CaseFile(f)) => Ok((f.case, true, f.designs.unwrap_or_default())),
+        Ok(Input::FuzzInput(c)) => Ok((c, false, Pair::DEFAULT)),
         Err(e) => Err(e.to_string()),
     }
 }
@@ -112,8 +114,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     for path in &all {
         let decoded = super::read_bounded(path)
             .map_err(|e| format!("{e:#}"))
-            .and_then(|b| decode(path, &b).map(|(c, text)| (c, text, b)));
-        let (case, is_text, bytes) = match decoded {
+            .and_then(|b| decode(path, &b).map(|(c, text, pair)| (c, text, pair, b)));
+        let (case, is_text, pair, bytes) = match decoded {
             Ok(x) => x,
             Err(e) => {
                 eprintln!("skipped {}: {e}", path.display());
@@ -121,14 +123,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 continue;
             }
         };
-        let report = oracle::check(&case);
+        let report = oracle::check_pair(&case, pair);
         ops += report.ops_executed as u64;
-        let Some(_) = report.verdict.divergence() else {
+        let Some(d) = report.verdict.divergence() else {
             println!("agrees      {}", path.display());
             agree += 1;
             continue;
         };
-        let mut f = campaign::finding(0, None, &case, &report.verdict, false, Default::default());
+        let mut f = campaign::finding(0, None, &case, d, false, pair);
         if !is_text {
             f.bytes = Some(bytes);
         }

@@ -1,6 +1,7 @@
 //! `cgdiff bench` (no subcommand): throughput of the oracle on a fixed, seeded set of generated
 //! cases, on one core.
 
+use crate::campaign::thread_cpu_secs;
 use anyhow::Result;
 use cgdiff_engine::{gen, oracle, Case};
 use std::process::ExitCode;
@@ -81,17 +82,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// CPU time consumed by the calling thread.
-pub fn thread_cpu_secs() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes one timespec we own.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
-
+/// The upper-middle median (sorts `v`); 0 for no values.
 pub fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v.get(v.len() / 2).copied().unwrap_or(0.0)

@@ -104,9 +104,9 @@ fn campaign_run(jobs: usize, a: &Args) -> (CampaignRun, std::collections::BTreeS
 }
 
 /// The median (the lower middle of an even count).
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get((v.len().max(1) - 1) / 2).copied().unwrap_or(0.0)
+/// The lower-middle median ([`super::stats::median`]); 0 for no values.
+fn median(v: Vec<f64>) -> f64 {
+    super::stats::median(&v).unwrap_or(0.0)
 }
 
 fn rate(runs: &[&CampaignRun]) -> CampaignRun {
