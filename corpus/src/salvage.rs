@@ -29,13 +29,6 @@ pub struct SalvageStats {
     pub tables: Vec<(String, u64, u64)>,
 }
 
-impl SalvageStats {
-    /// Rowids whose read failed, over every table.
-    pub fn lost(&self) -> u64 {
-        self.tables.iter().map(|t| t.2).sum()
-    }
-}
-
 impl Store {
     /// Reads what can still be read of the corrupt database at `path` into a sound read-only
     /// store in memory (at the current schema), for [`Store::merge_from`].

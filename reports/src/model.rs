@@ -175,8 +175,8 @@ pub struct Totals {
     pub unexpected_by_status: BTreeMap<Status, usize>,
     /// Signatures that fail the JUnit report (unexpected and not fixed).
     pub failing: usize,
-    /// Of those, the ones no pattern of `docs/findings.md` accounts for: findings nobody has
-    /// written up yet.
+    /// Of those, the ones whose best case no finding's recogniser explains in this build:
+    /// findings nobody has written up yet.
     pub unlisted: usize,
     /// Distinct cases stored.
     pub cases: usize,
@@ -292,8 +292,8 @@ pub struct SignatureReport {
     pub status: Status,
     /// Whether the JUnit report fails it: unexpected and not fixed.
     pub failing: bool,
-    /// For an unexpected signature, the finding of `docs/findings.md` (as built) whose
-    /// signature pattern matches it; `None`: not written up yet.
+    /// For an unexpected signature, the finding(s) in its best case's bucket in this build;
+    /// `None`: no recogniser explains it (not written up yet).
     pub listed: Option<ListedFinding>,
     /// First and last recorded (unix seconds).
     pub first_seen: i64,
@@ -709,7 +709,7 @@ pub fn build_for(
 
     let run_summaries: Vec<RunSummary> = runs.iter().map(|r| summary(r, in_window(r.id))).collect();
     let mut totals = totals(&out, &runs, &cases, &replays, &run_summaries);
-    let buckets = buckets(&out, &opts.db_label);
+    let buckets = buckets(&out);
     totals.buckets = bucket_totals(&buckets);
     let verdict = verdict(&buckets, &totals.buckets);
     let window = Window {
@@ -792,7 +792,7 @@ fn explain(text: &str) -> Explanation {
 }
 
 /// The buckets of a report's variants, most urgent first.
-fn buckets(sigs: &[SignatureReport], _db: &str) -> Vec<BucketReport> {
+fn buckets(sigs: &[SignatureReport]) -> Vec<BucketReport> {
     let mut by: std::collections::BTreeMap<String, Vec<&SignatureReport>> = Default::default();
     for s in sigs {
         // A variant recorded before triage goes where its best case is now.
