@@ -2,7 +2,7 @@
 //! person opens from a CI artifact in any browser. Every text from the store is escaped.
 
 use crate::escape::html as esc;
-use crate::model::{Report, SignatureReport, Status, WindowBasis};
+use crate::model::{BucketClass, Report, SignatureReport, Status, WindowBasis};
 use crate::{svg, time};
 use std::fmt::Write as _;
 
@@ -204,7 +204,7 @@ pub fn render(r: &Report) -> String {
         };
         let class = if b.failing {
             "regressed"
-        } else if b.kind == "expected" {
+        } else if b.kind == BucketClass::Expected {
             "expected"
         } else {
             b.status.as_str()
@@ -216,7 +216,7 @@ pub fn render(r: &Report) -> String {
             if b.failing { " open" } else { "" },
             esc(if b.failing && b.status != Status::Regressed {
                 "unlisted"
-            } else if b.kind == "expected" && b.status == Status::Reproducing {
+            } else if b.kind == BucketClass::Expected && b.status == Status::Reproducing {
                 "expected"
             } else {
                 b.status.as_str()

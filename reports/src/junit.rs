@@ -5,7 +5,7 @@
 //! fixed ones are skipped.
 
 use crate::escape::{xml, xml_attr};
-use crate::model::{BucketReport, Report, Status};
+use crate::model::{BucketClass, BucketReport, Report, Status};
 use crate::time;
 use std::fmt::Write as _;
 
@@ -110,12 +110,12 @@ fn suite(o: &mut String, name: &str, cases: &[&BucketReport], r: &Report) {
 
 /// Renders the JUnit XML.
 pub fn render(r: &Report) -> String {
-    let of = |k: &str| -> Vec<&BucketReport> { r.buckets.iter().filter(|b| b.kind == k).collect() };
+    let of = |k| -> Vec<&BucketReport> { r.buckets.iter().filter(|b| b.kind == k).collect() };
     let (unlisted, findings, expected, before) = (
-        of("unlisted"),
-        of("finding"),
-        of("expected"),
-        of("before-triage"),
+        of(BucketClass::Unlisted),
+        of(BucketClass::Finding),
+        of(BucketClass::Expected),
+        of(BucketClass::BeforeTriage),
     );
     let mut o = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let failures = r.buckets.iter().filter(|b| b.failing).count();

@@ -219,6 +219,27 @@ pub struct BucketTotals {
     pub rules_reproducing: usize,
 }
 
+/// What a bucket of the report is: the engine's [`findings::BucketKind`], or a variant
+/// recorded before triage (no bucket).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BucketClass {
+    Expected,
+    Finding,
+    Unlisted,
+    BeforeTriage,
+}
+
+impl From<findings::BucketKind> for BucketClass {
+    fn from(k: findings::BucketKind) -> BucketClass {
+        match k {
+            findings::BucketKind::Expected => BucketClass::Expected,
+            findings::BucketKind::Finding => BucketClass::Finding,
+            findings::BucketKind::Unlisted => BucketClass::Unlisted,
+        }
+    }
+}
+
 /// A bucket (root cause) and its variants: what a reader acts on.
 #[derive(Debug, Clone, Serialize)]
 pub struct BucketReport {
@@ -226,8 +247,7 @@ pub struct BucketReport {
     pub anchor: String,
     /// `F3`, a rule's name, causes joined by `+`, `unlisted`, or `""` (before triage).
     pub bucket: String,
-    /// `expected`, `finding` or `unlisted`.
-    pub kind: String,
+    pub kind: BucketClass,
     /// Its causes, each with its title and reason, as this build knows them.
     pub causes: Vec<CauseInfo>,
     /// `new`, `reproducing`, `fixed` or `regressed`.
@@ -857,9 +877,9 @@ fn buckets(sigs: &[SignatureReport]) -> Vec<BucketReport> {
                     })
                     .collect(),
                 kind: if name.is_empty() {
-                    "before-triage".to_string()
+                    BucketClass::BeforeTriage
                 } else {
-                    kind.name().to_string()
+                    kind.into()
                 },
                 failing: (unlisted && status != Status::Fixed) || status == Status::Regressed,
                 status,
@@ -879,7 +899,7 @@ fn buckets(sigs: &[SignatureReport]) -> Vec<BucketReport> {
         (
             !b.failing,
             b.status != Status::New,
-            b.kind == "expected",
+            b.kind == BucketClass::Expected,
             std::cmp::Reverse(b.occurrences),
             b.bucket.clone(),
         )
@@ -907,11 +927,14 @@ fn bucket_totals(bs: &[BucketReport]) -> BucketTotals {
     }
     BucketTotals {
         total: bs.len(),
-        findings: bs.iter().filter(|b| b.kind == "finding").count(),
-        expected: bs.iter().filter(|b| b.kind == "expected").count(),
+        findings: bs.iter().filter(|b| b.kind == BucketClass::Finding).count(),
+        expected: bs
+            .iter()
+            .filter(|b| b.kind == BucketClass::Expected)
+            .count(),
         unlisted: bs
             .iter()
-            .filter(|b| b.kind == "unlisted" && b.status != Status::Fixed)
+            .filter(|b| b.kind == BucketClass::Unlisted && b.status != Status::Fixed)
             .count(),
         regressed: bs.iter().filter(|b| b.status == Status::Regressed).count(),
         fixed: bs.iter().filter(|b| b.status == Status::Fixed).count(),
