@@ -246,12 +246,29 @@ impl Classified {
     }
 }
 
+/// A signature independent of its pair: without its `A,B:` prefix, and with the blame
+/// written as the design's position (`first`/`second`) in `designs`.
+pub fn pairless_signature(signature: &str, designs: [&str; 2]) -> String {
+    let bare = match signature.split_once(':') {
+        Some((_, rest)) => rest,
+        None => signature,
+    };
+    match bare.rsplit_once('/') {
+        Some((head, blame)) if blame == designs[0] => format!("{head}/first"),
+        Some((head, blame)) if blame == designs[1] => format!("{head}/second"),
+        _ => bare.to_string(),
+    }
+}
+
 /// Classifies a replay: `expected` is the recorded signature and bucket (the bucket `None`
 /// when it was recorded before triage, or a case file's `expect` line, which names none);
-/// `now` the divergence of the current models, if any.
+/// `now` the divergence of the current models, if any. `pairs` is the case's own pair and
+/// the one it ran on now: on another pair the signatures are compared without their pair
+/// (blame by position) and buckets are not compared (recognisers are written per pair).
 pub fn classify(
     expected: Option<(&str, Option<&str>)>,
     now: Option<&cgdiff_engine::Divergence>,
+    pairs: [[&str; 2]; 2],
 ) -> Classified {
     let Some(d) = now else {
         return Classified {
@@ -260,18 +277,25 @@ pub fn classify(
             unlisted: false,
         };
     };
+    let [own, ran] = pairs;
     let bucket_now = d.bucket.name();
+    let comparable = own == ran;
     let same_bucket = match expected {
-        Some((_, Some(b))) => b == bucket_now,
+        Some((_, Some(b))) if comparable => b == bucket_now,
         _ => true,
     };
+    let same_signature = |was: &str| {
+        was == d.signature
+            || !comparable && pairless_signature(&d.signature, ran) == pairless_signature(was, own)
+    };
     let outcome = match expected {
-        Some((sig, _)) if sig == d.signature && same_bucket => Replay::Reproduces,
+        Some((sig, _)) if same_signature(sig) && same_bucket => Replay::Reproduces,
         _ => Replay::Changed,
     };
     Classified {
         outcome,
-        bucket_changed: matches!(expected, Some((_, Some(b))) if !b.is_empty() && b != bucket_now),
+        bucket_changed: comparable
+            && matches!(expected, Some((_, Some(b))) if !b.is_empty() && b != bucket_now),
         unlisted: d.unlisted(),
     }
 }

@@ -59,27 +59,13 @@ fn parse_design(s: &str) -> Result<&'static dyn Design, String> {
     by_name(s).ok_or_else(|| format!("unknown design `{s}` (known: {})", names()))
 }
 
-/// A signature as a bucket independent of the pair: without its `A,B:` prefix, and with the
-/// blame written as the design's position (`first`/`second`) in the pair.
-pub fn bucket(signature: &str, designs: [&str; 2]) -> String {
-    let bare = match signature.split_once(':') {
-        Some((_, rest)) => rest,
-        None => signature,
-    };
-    match bare.rsplit_once('/') {
-        Some((head, blame)) if blame == designs[0] => format!("{head}/first"),
-        Some((head, blame)) if blame == designs[1] => format!("{head}/second"),
-        _ => bare.to_string(),
-    }
-}
-
 #[derive(Serialize)]
 pub struct Replayed {
     pub case: String,
     pub expected: Option<String>,
     /// The bucket recorded with the case (none before triage, or for a case file).
     pub expected_bucket: Option<String>,
-    pub outcome: &'static str,
+    pub outcome: triage::Replay,
     pub signature_now: Option<String>,
     pub rule_now: Option<String>,
     /// The bucket the case is in now.
@@ -103,30 +89,18 @@ pub fn replay_one(label: String, src: &Source, designs: Option<Pair>) -> Replaye
     let now = report.verdict.divergence();
     let expected = src.expected_signature().flatten();
     let expected_bucket = src.expected_bucket();
-    let mut c = triage::classify(
+    let c = triage::classify(
         expected
             .as_deref()
             .map(|s| (s, expected_bucket.as_deref().filter(|b| !b.is_empty()))),
         now,
+        [own.names(), pair.names()],
     );
-    if pair != own {
-        // On another pair than the case's own: compare the signatures without their pair
-        // prefix; the recognisers' buckets are written for the default pair.
-        let same = |now: &str, was: &str| {
-            now == was || bucket(now, pair.names()) == bucket(was, own.names())
-        };
-        c.outcome = match (now, &expected) {
-            (None, _) => triage::Replay::Fixed,
-            (Some(d), Some(e)) if same(&d.signature, e) => triage::Replay::Reproduces,
-            (Some(_), _) => triage::Replay::Changed,
-        };
-        c.bucket_changed = false;
-    }
     Replayed {
         case: label,
         expected,
         expected_bucket,
-        outcome: c.outcome.name(),
+        outcome: c.outcome,
         signature_now: now.map(|d| d.signature.clone()),
         rule_now: now.and_then(|d| d.rule.map(str::to_string)),
         bucket_now: now.map(|d| d.bucket.name()),
@@ -211,7 +185,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
             store.record_replay(&NewReplay {
                 run_id,
                 case_id: *id,
-                outcome: ReplayOutcome::parse(r.outcome).expect("known outcome"),
+                outcome: match r.outcome {
+                    triage::Replay::Reproduces => ReplayOutcome::Reproduces,
+                    triage::Replay::Changed => ReplayOutcome::Changed,
+                    triage::Replay::Fixed => ReplayOutcome::Fixed,
+                },
                 signature_now: r.signature_now.clone(),
             })?;
         }
@@ -237,29 +215,29 @@ pub fn run(a: Args) -> Result<ExitCode> {
         for r in &results {
             println!(
                 "{:<10} case {}: {}{}{}  trace {}",
-                r.outcome,
+                r.outcome.name(),
                 terminal_safe(&r.case),
                 r.signature_now.as_deref().unwrap_or("models agree"),
                 r.bucket_now
                     .as_deref()
                     .map_or(String::new(), |b| format!(" in bucket {b}")),
                 match (&r.expected, &r.expected_bucket, r.outcome) {
-                    (Some(e), Some(b), "changed") if !b.is_empty() => {
+                    (Some(e), Some(b), triage::Replay::Changed) if !b.is_empty() => {
                         format!(" (was {} in {})", terminal_safe(e), terminal_safe(b))
                     }
-                    (Some(e), _, "changed") => format!(" (was {})", terminal_safe(e)),
+                    (Some(e), _, triage::Replay::Changed) => format!(" (was {})", terminal_safe(e)),
                     _ => String::new(),
                 },
                 r.trace_hash
             );
         }
-        let count = |o: &str| results.iter().filter(|r| r.outcome == o).count();
+        let count = |o| results.iter().filter(|r| r.outcome == o).count();
         println!(
             "{} replayed: {} reproduce, {} changed, {} fixed; {} unlisted, {} changed bucket",
             results.len(),
-            count("reproduces"),
-            count("changed"),
-            count("fixed"),
+            count(triage::Replay::Reproduces),
+            count(triage::Replay::Changed),
+            count(triage::Replay::Fixed),
             results.iter().filter(|r| r.unlisted).count(),
             results.iter().filter(|r| r.bucket_changed).count(),
         );
