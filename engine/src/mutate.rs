@@ -496,7 +496,7 @@ mod tests {
             let parent = fresh(seed, 24);
             let donor = fresh(seed ^ 0xdead_beef, 64);
             for splice in [false, true] {
-                let mut mutant = |out: &mut Case| {
+                let mutant = |out: &mut Case| {
                     mutate(&parent, &donor, splice, false, 24, &mut Rng::new(seed), out)
                 };
                 mutant(&mut out);
