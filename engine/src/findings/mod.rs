@@ -21,6 +21,7 @@ mod f4_order;
 mod f5_unused_destination;
 mod f6_unpinned_destination;
 mod f7_release_order;
+mod f8_silent_release;
 
 use crate::case::OpKind;
 use crate::models::Outcome;
@@ -52,12 +53,18 @@ pub struct Evidence {
     /// Whether the two models queued the same release notifications, in another order (and
     /// agree on which cgroups are releasable).
     pub release_permuted: bool,
+    /// Whether model `m` failed to queue a release notification the other queued, for a
+    /// cgroup that a put which was not an exit emptied in `m` (`World::silenced`).
+    pub release_silenced: [bool; 2],
     /// Whether each model queued a release notification or changed a releasable flag.
     pub release_touched: [bool; 2],
     /// Whether every list-order difference is in the head of a list only: the same elements,
     /// those put at the head by this operation in another order (per css_set `tasks`, per
     /// cgroup `cset_links`).
     pub order_prefix_only: bool,
+    /// Whether every list-order difference is a permutation: each css_set's `tasks` and each
+    /// cgroup's `cset_links` hold the same elements in both models, in another order.
+    pub order_permuted_only: bool,
     /// Whether both models made the same callback calls in the same order, only with tasksets
     /// in another order.
     pub taskset_order_only: bool,
@@ -70,8 +77,39 @@ pub struct Evidence {
 pub const LEGACY: usize = 0;
 /// Index of the four-stage model in [`Evidence`]'s pairs.
 pub const FOUR: usize = 1;
-/// The pair every cause of this build is written for.
-pub const LEGACY_FOUR_STAGE: &[[&str; 2]] = &[["legacy", "four-stage"]];
+/// The seed's pair, in this order: what the causes reading [`LEGACY`] and [`FOUR`] positions
+/// are written for.
+pub const LEGACY_FOUR_STAGE: Pairs = Pairs::Exactly(&[["legacy", "four-stage"]]);
+
+/// Every design cgdiff models, in history order.
+pub const ALL_DESIGNS: &[&str] = &["legacy", "four-stage", "v3.15", "v3.16", "v4.15", "v5.19"];
+/// The staged designs that came after the seed: what the causes of history pairs are written
+/// for (exits between stages are generated only between staged designs).
+pub const LATER_DESIGNS: &[&str] = &["v3.15", "v3.16", "v4.15", "v5.19"];
+
+/// Which design pairs a cause is written for. A cause that reads its evidence by position
+/// (legacy first) names exact ordered pairs; one that reads each model by what it did names
+/// groups, and holds for two different designs one from each group, in either order.
+#[derive(Clone, Copy, Debug)]
+pub enum Pairs {
+    Exactly(&'static [[&'static str; 2]]),
+    Across(&'static [(&'static [&'static str], &'static [&'static str])]),
+}
+
+impl Pairs {
+    pub fn contains(&self, pair: &[&str; 2]) -> bool {
+        match *self {
+            Pairs::Exactly(list) => list.contains(pair),
+            Pairs::Across(groups) => {
+                pair[0] != pair[1]
+                    && groups.iter().any(|(a, b)| {
+                        a.contains(&pair[0]) && b.contains(&pair[1])
+                            || b.contains(&pair[0]) && a.contains(&pair[1])
+                    })
+            }
+        }
+    }
+}
 
 impl Evidence {
     /// Whether model `m` reached step `s` in this operation.
@@ -146,7 +184,7 @@ pub struct Cause {
     pub kind: CauseKind,
     /// The pairs of designs (by name, in order) this cause is written for: between others it
     /// is never present.
-    pub pairs: &'static [[&'static str; 2]],
+    pub pairs: Pairs,
     /// One line, for people.
     pub title: &'static str,
     /// For rules: why the patch makes the designs differ here. For findings: the short story
@@ -167,9 +205,11 @@ impl std::fmt::Debug for Cause {
 
 /// Every cause cgdiff knows, rules first: a [`Bucket`]'s bits index this list.
 pub fn causes() -> &'static [&'static Cause] {
-    static ALL: [&Cause; 9] = [
+    static ALL: [&Cause; 12] = [
         &crate::rules::RULES[0],
         &crate::rules::RULES[1],
+        &crate::rules::RULES[2],
+        &crate::rules::RULES[3],
         &f1_transfer_hang::CAUSE,
         &f2_legacy_no_cancel::CAUSE,
         &f3_idle_preload::CAUSE,
@@ -177,6 +217,7 @@ pub fn causes() -> &'static [&'static Cause] {
         &f5_unused_destination::CAUSE,
         &f6_unpinned_destination::CAUSE,
         &f7_release_order::CAUSE,
+        &f8_silent_release::CAUSE,
     ];
     &ALL
 }

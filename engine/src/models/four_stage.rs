@@ -151,7 +151,7 @@ pub fn cgroup_migrate(
     let mut first_dst = None;
     for &task in &targets {
         // @task either already exited or can't exit until the end
-        if w.task(task).exiting() && !w.bug(Bug::MigrateIgnoresExiting) {
+        if w.task(task).pf_exiting() && !w.bug(Bug::MigrateIgnoresExiting) {
             w.step(Step::MigrateSkipExiting(task));
             continue;
         }

@@ -20,7 +20,7 @@ use super::four_stage::{add_src_warnings, cgroup_migrate_finish, prepare_dst_war
 use super::staged::Stages;
 use super::v3_15::cgroup_migrate;
 use crate::case::{Errno, Pid};
-use crate::trace::{shared_point, stage_point, Step, INTERLEAVED_EXIT_POINT};
+use crate::trace::{mark, shared_point, stage_point, Step, INTERLEAVED_EXIT_POINT};
 use crate::world::{CgId, CsetId, CsetList, World};
 
 pub struct V3_16;
@@ -104,6 +104,9 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
             w.preload_node_add(dst_cset, CsetList::PrepareDst);
         } else {
             w.step(Step::PrepareDstDuplicate);
+            if w.csets[dst_cset as usize].mg_preload_node == Some(CsetList::Preloaded) {
+                w.mark(mark::DST_NODE_ON_SRC);
+            }
             w.put_css_set(dst_cset, false);
         }
         i += 1;

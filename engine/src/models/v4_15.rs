@@ -24,7 +24,7 @@ use super::staged::Stages;
 use super::v3_15::cgroup_migrate;
 use super::v3_16::{drop_identity_src, staged_point_after_f817};
 use crate::case::{Errno, Pid};
-use crate::trace::Step;
+use crate::trace::{mark, Step};
 use crate::world::{CgId, CsetId, CsetList, World};
 
 pub struct V4_15;
@@ -101,6 +101,11 @@ pub fn cgroup_migrate_prepare_dst(
             }
         } else {
             w.step(Step::PrepareDstDuplicate);
+            if node == DstNode::Shared
+                && w.csets[dst_cset as usize].mg_preload_node == Some(CsetList::Preloaded)
+            {
+                w.mark(mark::DST_NODE_ON_SRC);
+            }
             w.put_css_set(dst_cset, false);
         }
         i += 1;
