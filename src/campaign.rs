@@ -20,6 +20,7 @@
 
 use cgdiff_engine::findings::Bucket;
 use cgdiff_engine::models::Pair;
+use cgdiff_engine::mutate::{self, Corpus};
 use cgdiff_engine::oracle::{self, Divergence, RunOptions};
 use cgdiff_engine::sweep::{Sweeper, Variant};
 use cgdiff_engine::trace::Coverage;
@@ -45,7 +46,78 @@ pub struct Plan {
     /// The designs compared (and what the generator may use: exits between stages when both
     /// have them, [`gen::GenOptions::for_pair`]).
     pub pair: Pair,
+    /// What the campaign learns from (`cgdiff fuzz --learn`): by default everything.
+    pub learning: Learning,
 }
+
+/// The parts of the learning campaign, each of which can be switched off (`cgdiff fuzz
+/// --learn`, and `bench power`'s `cgdiff-*` finders, which measure what each part buys).
+///
+/// - `swarm`: half the generated cases draw from a random subset of the operation kinds
+///   (`mutate::swarm`), chosen from the case number.
+/// - `corpus`: each worker keeps the cases that reached new model-coverage features
+///   (`mutate::Corpus`); from case [`LEARN_AFTER`] on, half the case numbers run a mutant of
+///   one of them instead of a generated case (operation insert, delete, duplicate, retarget,
+///   fault move: `mutate::mutate`), inserted operations coming from that number's generated
+///   case.
+/// - `splice`: a mutant may also splice two corpus entries, and take inserted operations from
+///   another entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Learning {
+    pub swarm: bool,
+    pub corpus: bool,
+    pub splice: bool,
+}
+
+impl Learning {
+    pub const ALL: Learning = Learning {
+        swarm: true,
+        corpus: true,
+        splice: true,
+    };
+    /// Every case fresh from the generator with the full operation mix (the campaign before
+    /// issue 12).
+    pub const NONE: Learning = Learning {
+        swarm: false,
+        corpus: false,
+        splice: false,
+    };
+
+    /// Parses `none`, `all`, or a comma-separated list of `swarm`, `corpus`, `splice`
+    /// (`splice` needs `corpus`).
+    pub fn parse(s: &str) -> Result<Learning, String> {
+        let mut l = Learning::NONE;
+        for part in s.split(',').map(str::trim) {
+            match part {
+                "none" | "" => {}
+                "all" => l = Learning::ALL,
+                "swarm" => l.swarm = true,
+                "corpus" => l.corpus = true,
+                "splice" => l.splice = true,
+                other => {
+                    return Err(format!(
+                        "expected none, all or a list of swarm, corpus, splice; got {other:?}"
+                    ))
+                }
+            }
+        }
+        if l.splice && !l.corpus {
+            return Err("splice needs corpus (it splices corpus entries)".into());
+        }
+        Ok(l)
+    }
+}
+
+impl Default for Learning {
+    fn default() -> Self {
+        Learning::ALL
+    }
+}
+
+/// Case numbers below this are all generated: the corpus has something to learn from first,
+/// and a short campaign (`--cases` up to this) runs exactly the generated stream, whatever
+/// `--jobs` (docs/scale-out.md).
+pub const LEARN_AFTER: u64 = 256;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Limit {
@@ -86,6 +158,10 @@ pub struct Counters {
     pub divergences: AtomicU64,
     /// Cases whose faults were swept.
     pub sweeps: AtomicU64,
+    /// Of `cases`, those that were mutants of corpus entries, and those generated from a
+    /// swarm subset of the operation kinds ([`Learning`]).
+    pub mutants: AtomicU64,
+    pub swarmed: AtomicU64,
     /// Sweep variants run (one fault on one migration of a swept case).
     pub variants: AtomicU64,
 }
@@ -170,6 +246,10 @@ pub struct Local {
     pub coverage: [Coverage; 2],
     bytes: Vec<u8>,
     sweeper: Sweeper,
+    /// The cases this worker ran that reached new model-coverage features ([`Learning`]).
+    pub corpus: Corpus,
+    /// The buffer mutants are built in.
+    mutant: Case,
 }
 
 impl Local {
@@ -181,6 +261,8 @@ impl Local {
             coverage: Default::default(),
             bytes: Vec::with_capacity(CASE_BYTES),
             sweeper: Sweeper::new(pair, RunOptions::default()),
+            corpus: Corpus::default(),
+            mutant: Case::default(),
         }
     }
 }
@@ -214,8 +296,13 @@ pub fn case_seed(seed: u64, shard: (u64, u64), k: u64) -> u64 {
 
 /// A case the campaign ran, handed to its [`Goal`].
 pub enum Candidate<'a> {
-    /// Generated case `k` as decoded, with the bytes it came from.
-    Generated { case: &'a Case, bytes: &'a [u8] },
+    /// Case `k` as run: generated (with the bytes it came from, when they decode to it
+    /// alone: not for a swarm case, whose operation mix is not in the bytes) or a mutant of a
+    /// corpus entry (no bytes).
+    Generated {
+        case: &'a Case,
+        bytes: Option<&'a [u8]>,
+    },
     /// A fault-sweep variant of generated case `of` (engine/src/sweep.rs).
     Variant {
         of: &'a Case,
@@ -275,7 +362,7 @@ impl Goal for Divergences {
         }
         Some(match candidate {
             Candidate::Generated { case, bytes } => {
-                finding(k, Some(bytes.to_vec()), case, d, false, self.pair)
+                finding(k, bytes.map(<[u8]>::to_vec), case, d, false, self.pair)
             }
             Candidate::Variant { .. } => finding(k, None, &candidate.to_case(), d, true, self.pair),
         })
@@ -339,17 +426,45 @@ pub fn run_case<G: Goal>(
     stop: &AtomicBool,
     out: &Sender<G::Found>,
 ) -> bool {
-    gen::seeded_bytes(
-        case_seed(plan.seed, plan.shard, k),
-        CASE_BYTES,
-        &mut local.bytes,
-    );
-    let case = gen::from_bytes_with(
-        &local.bytes,
-        plan.max_ops,
-        gen::GenOptions::for_pair(plan.pair),
-    );
-    let report = oracle::check_pair(&case, plan.pair);
+    let seed = case_seed(plan.seed, plan.shard, k);
+    gen::seeded_bytes(seed, CASE_BYTES, &mut local.bytes);
+    // What to learn from, decided by the case number alone ([`Learning`]).
+    let mut rng = mutate::Rng::new(cgdiff_engine::world::mix(seed ^ 0x1ea2_4ed5_ca3e_0012));
+    let mut opts = gen::GenOptions::for_pair(plan.pair);
+    let swarmed = plan.learning.swarm && rng.chance(1, 2);
+    if swarmed {
+        opts.kinds = mutate::swarm(&mut rng);
+        counters.swarmed.fetch_add(1, Ordering::Relaxed);
+    }
+    let generated = gen::from_bytes_with(&local.bytes, plan.max_ops, opts);
+    let learn = plan.learning.corpus && k >= LEARN_AFTER && rng.chance(1, 2);
+    let mutant = match local.corpus.pick(&mut rng) {
+        Some(parent) if learn => {
+            let donor = match local.corpus.pick(&mut rng) {
+                Some(d) if plan.learning.splice && rng.chance(1, 2) => d,
+                _ => &generated,
+            };
+            mutate::mutate(
+                parent,
+                donor,
+                plan.learning.splice,
+                opts.exits,
+                plan.max_ops,
+                &mut rng,
+                &mut local.mutant,
+            );
+            counters.mutants.fetch_add(1, Ordering::Relaxed);
+            true
+        }
+        _ => false,
+    };
+    let case = if mutant { &local.mutant } else { &generated };
+    let report = oracle::check_pair(case, plan.pair);
+    if plan.learning.corpus {
+        local
+            .corpus
+            .offer(case, report.ops_executed, &report.coverage);
+    }
     counters.cases.fetch_add(1, Ordering::Relaxed);
     counters
         .ops
@@ -366,11 +481,11 @@ pub fn run_case<G: Goal>(
     if divergence.is_some() {
         counters.divergences.fetch_add(1, Ordering::Relaxed);
     }
-    let generated = Candidate::Generated {
-        case: &case,
-        bytes: &local.bytes,
+    let candidate = Candidate::Generated {
+        case,
+        bytes: (!mutant && !swarmed).then_some(&local.bytes[..]),
     };
-    if let Some(f) = goal.judge(k, &generated, divergence, shared, &mut local.counts) {
+    if let Some(f) = goal.judge(k, &candidate, divergence, shared, &mut local.counts) {
         let _ = out.send(f);
     }
     // The fault sweep (engine/src/sweep.rs): on the first case to reach a combination of
@@ -379,16 +494,20 @@ pub fn run_case<G: Goal>(
     if sweep {
         counters.sweeps.fetch_add(1, Ordering::Relaxed);
         let Local {
-            sweeper, counts, ..
+            sweeper,
+            counts,
+            mutant: mutant_case,
+            ..
         } = local;
+        let case = if mutant { &*mutant_case } else { &generated };
         // Counted locally and added once: the shared counters are one cache line.
         let mut divergences = 0u64;
-        let swept = sweeper.run(&case, |v| {
+        let swept = sweeper.run(case, |v| {
             if v.divergence.is_some() {
                 divergences += 1;
             }
             let variant = Candidate::Variant {
-                of: &case,
+                of: case,
                 variant: v,
             };
             if let Some(f) = goal.judge(k, &variant, v.divergence.as_ref(), shared, counts) {
@@ -555,6 +674,8 @@ mod tests {
         assert_eq!(told, (0..7).collect::<Vec<_>>());
     }
 
+    /// A campaign on the generated stream alone: what sharing guarantees is about the cases
+    /// every `--jobs` runs alike (a worker's mutants come from its own corpus).
     fn plan(jobs: usize, cases: u64) -> Plan {
         Plan {
             seed: 3,
@@ -563,7 +684,63 @@ mod tests {
             max_ops: 64,
             limit: Limit::Cases(cases),
             pair: Pair::DEFAULT,
+            learning: Learning::NONE,
         }
+    }
+
+    /// The learning campaign is a function of its seed at one worker: two runs mutate the same
+    /// corpus entries into the same cases and find the same variants from the same cases; and
+    /// it does learn (mutants and swarm cases ran, the corpus grew).
+    #[test]
+    fn the_learning_campaign_is_deterministic_at_one_worker() {
+        let p = Plan {
+            learning: Learning::ALL,
+            ..plan(1, 1500)
+        };
+        let once = || {
+            let (shared, counters) = (Shared::default(), Counters::default());
+            let stop = AtomicBool::new(false);
+            let (tx, rx) = std::sync::mpsc::channel();
+            let goal = Divergences { pair: p.pair };
+            let local = worker_for(&goal, &p, &shared, &counters, &stop, Instant::now(), tx);
+            let found: Vec<(String, String, String)> = rx
+                .into_iter()
+                .map(|f| {
+                    (
+                        f.signature,
+                        cgdiff_engine::format::print(&f.original),
+                        cgdiff_engine::format::print(&f.minimised),
+                    )
+                })
+                .collect();
+            let corpus: Vec<String> = (0..local.corpus.len())
+                .map(|i| cgdiff_engine::format::print(local.corpus.get(i)))
+                .collect();
+            (found, corpus, counters)
+        };
+        let (a, ca, na) = once();
+        let (b, cb, nb) = once();
+        let n = |c: &Counters| {
+            [
+                &c.cases,
+                &c.ops,
+                &c.sweeps,
+                &c.variants,
+                &c.mutants,
+                &c.swarmed,
+            ]
+            .map(|x| x.load(Ordering::Relaxed))
+        };
+        assert_eq!(n(&na), n(&nb));
+        assert!(na.mutants.load(Ordering::Relaxed) > 300, "too few mutants");
+        assert!(
+            na.swarmed.load(Ordering::Relaxed) > 300,
+            "too few swarm cases"
+        );
+        assert!(ca.len() > 20, "the corpus did not grow: {}", ca.len());
+        assert_eq!(ca, cb, "the corpus differs between two runs");
+        assert!(a.len() > 10, "too few findings to compare");
+        assert_eq!(a, b, "the findings differ between two runs");
     }
 
     /// What the issue asks of sharing: every signature a one-worker campaign finds on a fixed

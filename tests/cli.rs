@@ -190,6 +190,19 @@ fn signatures(db: &Path) -> Vec<String> {
     s
 }
 
+/// The text of every case a store holds, sorted.
+fn stored_texts(db: &Path) -> Vec<String> {
+    let mut t: Vec<String> = cgdiff_corpus::Store::open(db)
+        .unwrap()
+        .cases(&Default::default())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.text)
+        .collect();
+    t.sort();
+    t
+}
+
 #[test]
 fn same_seed_gives_the_same_findings() {
     let dir = tmp("seed");
@@ -217,18 +230,7 @@ fn same_seed_gives_the_same_findings() {
     assert!(!sa.is_empty());
     assert_eq!(sa, signatures(&b));
     // --jobs 1 stores the same cases, byte for byte.
-    let texts = |db: &Path| {
-        let mut t: Vec<String> = cgdiff_corpus::Store::open(db)
-            .unwrap()
-            .cases(&Default::default())
-            .unwrap()
-            .into_iter()
-            .map(|r| r.text)
-            .collect();
-        t.sort();
-        t
-    };
-    assert_eq!(texts(&a), texts(&b));
+    assert_eq!(stored_texts(&a), stored_texts(&b));
     // Two workers find every signature one worker finds.
     let sc = signatures(&c);
     let missing: Vec<_> = sa.iter().filter(|s| !sc.contains(s)).collect();
@@ -264,6 +266,35 @@ fn same_seed_gives_the_same_findings() {
         a.to_str().unwrap(),
     ]);
     assert_eq!(code, 0);
+}
+
+/// The learning campaign (mutants of corpus cases past the first 256 cases, swarm cases) is
+/// still a function of the seed at `--jobs 1`: two runs store the same cases, byte for byte.
+#[test]
+fn the_learning_campaign_is_deterministic_at_one_job() {
+    let dir = tmp("learn");
+    let (a, b) = (dir.join("a.db"), dir.join("b.db"));
+    for db in [&a, &b] {
+        let (code, out, err) = run(&[
+            "fuzz",
+            "--cases",
+            "800",
+            "--seed",
+            "12",
+            "--jobs",
+            "1",
+            "--db",
+            db.to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(code == 0 || code == 1, "{out}{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(v["mutant_cases"].as_u64().unwrap() > 100, "{out}");
+        assert!(v["swarm_cases"].as_u64().unwrap() > 100, "{out}");
+    }
+    assert!(signatures(&a).len() > 10);
+    assert_eq!(signatures(&a), signatures(&b));
+    assert_eq!(stored_texts(&a), stored_texts(&b));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use crate::case::{
     CanAttachFault, Case, CaseOp, CgPath, Controller, Errno, ExitAt, FaultPlan, HierarchySetup, Op,
-    Pid, Setup, StagePoint, Target, MAX_DEPTH, MAX_MOUNTED, MAX_PID,
+    OpKind, Pid, Setup, StagePoint, Target, MAX_DEPTH, MAX_MOUNTED, MAX_PID,
 };
 use arbitrary::{Arbitrary, Unstructured};
 
@@ -29,6 +29,62 @@ pub struct GenOptions {
     /// (`exit-after=POINT:PID`). Only meaningful when both designs compared have the stages:
     /// see [`GenOptions::for_pair`].
     pub exits: bool,
+    /// The operation kinds the generator may draw (swarm testing, `crate::mutate::swarm`):
+    /// each drawn with its usual weight among the kinds enabled. [`Kinds::ALL`] (the default)
+    /// decodes exactly the cases it always did.
+    pub kinds: Kinds,
+}
+
+/// A set of operation kinds, one bit per [`OpKind`] (in [`OpKind::ALL`] order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Kinds(pub u16);
+
+impl Kinds {
+    pub const ALL: Kinds = Kinds((1 << OpKind::ALL.len()) - 1);
+
+    pub fn contains(self, k: OpKind) -> bool {
+        self.0 & (1 << k as u16) != 0
+    }
+}
+
+impl Default for Kinds {
+    fn default() -> Self {
+        Kinds::ALL
+    }
+}
+
+/// The operation mix: each kind's weight out of 100, in [`OpKind::ALL`] order. The ranges of
+/// `roll` in [`generate_with`] are these weights laid end to end.
+const WEIGHTS: [u8; 12] = [12, 10, 6, 6, 10, 4, 3, 14, 12, 9, 9, 5];
+
+/// Which operation to draw next, as a roll in 0..100 (see [`WEIGHTS`]). With every kind
+/// enabled it is one byte modulo 100, as it always was; with fewer, a byte picks among the
+/// enabled kinds by weight and the roll is the start of that kind's range.
+fn roll(u: &mut Unstructured, kinds: Kinds) -> u8 {
+    if kinds == Kinds::ALL {
+        return byte(u) % 100;
+    }
+    let total: u32 = OpKind::ALL
+        .iter()
+        .zip(WEIGHTS)
+        .filter(|(k, _)| kinds.contains(**k))
+        .map(|(_, w)| w as u32)
+        .sum();
+    if total == 0 {
+        return byte(u) % 100;
+    }
+    let mut r = byte(u) as u32 % total;
+    let mut start = 0u8;
+    for (k, w) in OpKind::ALL.iter().zip(WEIGHTS) {
+        if kinds.contains(*k) {
+            if r < w as u32 {
+                return start;
+            }
+            r -= w as u32;
+        }
+        start += w;
+    }
+    unreachable!("r < total")
 }
 
 impl GenOptions {
@@ -39,6 +95,7 @@ impl GenOptions {
     pub fn for_pair(pair: crate::models::Pair) -> GenOptions {
         GenOptions {
             exits: pair.has_stages(),
+            kinds: Kinds::ALL,
         }
     }
 }
@@ -228,8 +285,7 @@ pub fn generate_with(u: &mut Unstructured, max_ops: usize, opts: GenOptions) -> 
     };
     let mut ops = Vec::new();
     while ops.len() < max_ops && !u.is_empty() {
-        let roll = byte(u) % 100;
-        let op = match roll {
+        let op = match roll(u, opts.kinds) {
             0..=11 => {
                 let parent = sh.pick_task(u, true);
                 sh.fork(parent, false)

@@ -12,6 +12,7 @@ pub mod format;
 pub mod gen;
 pub mod input;
 pub mod models;
+pub mod mutate;
 pub mod observe;
 pub mod oracle;
 pub mod planted;

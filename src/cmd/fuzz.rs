@@ -57,6 +57,12 @@ pub struct Args {
     /// remember their pair.
     #[arg(long, value_name = "A,B", default_value = "legacy,four-stage")]
     designs: Pair,
+    /// What the campaign learns from: `all` (default), `none` (every case fresh from the
+    /// generator with the full operation mix), or a list of `swarm` (a random subset of the
+    /// operation kinds per case), `corpus` (mutants of the cases that reached new model
+    /// coverage), `splice` (mutants may splice two of them). docs/fuzzing.md.
+    #[arg(long, value_name = "PARTS", default_value = "all", value_parser = campaign::Learning::parse)]
+    learn: campaign::Learning,
 }
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
@@ -87,6 +93,9 @@ struct Summary {
     /// bucket.
     divergences: u64,
     swept_cases: u64,
+    /// Of `cases`, the mutants of corpus entries and the swarm cases (`--learn`).
+    mutant_cases: u64,
+    swarm_cases: u64,
     /// Fault-sweep variants run (one fault on one migration of a swept case), and the model
     /// operations they took (part of `operations`).
     sweep_variants: u64,
@@ -132,6 +141,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         max_ops: a.max_ops,
         limit,
         pair: a.designs,
+        learning: a.learn,
     };
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -279,6 +289,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
                     "operations": counters.sweep_ops.load(Ordering::Relaxed),
                 },
                 "step_combinations": shared.novelty.len(),
+                "learning": {
+                    "mutant_cases": counters.mutants.load(Ordering::Relaxed),
+                    "swarm_cases": counters.swarmed.load(Ordering::Relaxed),
+                },
                 "buckets": {
                     "met": lines.len(),
                     "new": lines.iter().filter(|b| b.new).count(),
@@ -303,6 +317,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         ops_per_sec: ops as f64 / secs,
         divergences: counters.divergences.load(Ordering::Relaxed),
         swept_cases: counters.sweeps.load(Ordering::Relaxed),
+        mutant_cases: counters.mutants.load(Ordering::Relaxed),
+        swarm_cases: counters.swarmed.load(Ordering::Relaxed),
         sweep_variants: counters.variants.load(Ordering::Relaxed),
         sweep_operations: counters.sweep_ops.load(Ordering::Relaxed),
         step_combinations: shared.novelty.len(),
@@ -379,6 +395,10 @@ fn print_summary(s: &Summary) {
     println!(
         "  fault sweep: {} cases, {} variants, {} of the model operations; {} step combinations",
         s.swept_cases, s.sweep_variants, s.sweep_operations, s.step_combinations
+    );
+    println!(
+        "  learning: {} mutants of corpus cases, {} swarm cases",
+        s.mutant_cases, s.swarm_cases
     );
     println!(
         "  {} divergent executions in {} buckets ({} variants): {} new buckets, {} new variants; \

@@ -11,7 +11,7 @@
 //! found case is minimised against it.
 
 use super::stats::Time;
-use crate::campaign::{self, Candidate, Counters, Goal, Limit, Plan, Shared};
+use crate::campaign::{self, Candidate, Counters, Goal, Learning, Limit, Plan, Shared};
 use cgdiff_engine::case::{
     CanAttachFault, Case, CaseOp, CgPath, Controller, Errno, FaultPlan, HierarchySetup, Op, Pid,
     Setup, Target, MAX_DEPTH, MAX_MOUNTED, MAX_PID,
@@ -167,7 +167,16 @@ impl Goal for Shows<'_> {
 /// the fault sweep on cases that are the first to reach a combination of model steps and on one
 /// case in 64) with "found" as above, on one worker, until the first find or the budget. The
 /// case found is then minimised with cgdiff's minimiser against the same property.
-pub fn cgdiff_trial(bug: Bug, seed: u64, budget: Duration, max_ops: usize) -> Trial {
+///
+/// `learning`: which parts of the learning campaign run (`campaign::Learning::ALL` is what
+/// `cgdiff fuzz` runs; the `cgdiff-*` finders switch parts off to measure what each buys).
+pub fn cgdiff_trial(
+    bug: Bug,
+    seed: u64,
+    budget: Duration,
+    max_ops: usize,
+    learning: Learning,
+) -> Trial {
     let plan = Plan {
         seed,
         shard: (0, 1),
@@ -175,6 +184,7 @@ pub fn cgdiff_trial(bug: Bug, seed: u64, budget: Duration, max_ops: usize) -> Tr
         max_ops,
         limit: Limit::Time(budget),
         pair: Default::default(),
+        learning,
     };
     let (shared, counters, stop) = (
         Shared::default(),

@@ -31,7 +31,9 @@ pub struct Args {
     #[arg(long, value_delimiter = ',')]
     pub bugs: Vec<String>,
     /// Which finders to run (comma-separated: cgdiff, proptest, libfuzzer (from an empty
-    /// corpus), libfuzzer-seeded (from the case files of examples/)).
+    /// corpus), libfuzzer-seeded (from the case files of examples/), and cgdiff's campaign
+    /// with parts of its learning off: cgdiff-fresh (none), cgdiff-swarm (swarm only),
+    /// cgdiff-no-splice (swarm and corpus)).
     #[arg(long, value_delimiter = ',', default_value = "cgdiff,proptest")]
     pub finders: Vec<String>,
     /// The planted-bug build of the `differential` fuzz target (default: where
@@ -74,6 +76,7 @@ mod with_feature {
     use super::super::hunt::{self, Trial};
     use super::super::stats::{self, Time};
     use super::Args;
+    use crate::campaign::Learning;
     use anyhow::{bail, Result};
     use cgdiff_engine::planted::{Bug, Tier};
     use std::collections::BTreeMap;
@@ -85,14 +88,22 @@ mod with_feature {
     #[derive(Clone, Copy, PartialEq, Eq, Debug, PartialOrd, Ord)]
     enum Finder {
         Cgdiff,
+        /// cgdiff's campaign with parts of its learning switched off (the ablations of
+        /// docs/benchmarks.md): compared with the other finders like `cgdiff`, never a rival.
+        CgdiffFresh,
+        CgdiffSwarm,
+        CgdiffNoSplice,
         Proptest,
         Libfuzzer,
         LibfuzzerSeeded,
     }
 
     impl Finder {
-        const ALL: [Finder; 4] = [
+        const ALL: [Finder; 7] = [
             Finder::Cgdiff,
+            Finder::CgdiffFresh,
+            Finder::CgdiffSwarm,
+            Finder::CgdiffNoSplice,
             Finder::Proptest,
             Finder::Libfuzzer,
             Finder::LibfuzzerSeeded,
@@ -101,9 +112,30 @@ mod with_feature {
         fn name(self) -> &'static str {
             match self {
                 Finder::Cgdiff => "cgdiff",
+                Finder::CgdiffFresh => "cgdiff-fresh",
+                Finder::CgdiffSwarm => "cgdiff-swarm",
+                Finder::CgdiffNoSplice => "cgdiff-no-splice",
                 Finder::Proptest => "proptest",
                 Finder::Libfuzzer => "libfuzzer",
                 Finder::LibfuzzerSeeded => "libfuzzer-seeded",
+            }
+        }
+
+        /// The learning a cgdiff finder runs with (`None`: not a cgdiff finder).
+        fn learning(self) -> Option<Learning> {
+            let l = |swarm, corpus, splice| {
+                Some(Learning {
+                    swarm,
+                    corpus,
+                    splice,
+                })
+            };
+            match self {
+                Finder::Cgdiff => Some(Learning::ALL),
+                Finder::CgdiffFresh => l(false, false, false),
+                Finder::CgdiffSwarm => l(true, false, false),
+                Finder::CgdiffNoSplice => l(true, true, false),
+                _ => None,
             }
         }
     }
@@ -206,9 +238,10 @@ mod with_feature {
             match Finder::ALL.into_iter().find(|x| x.name() == f) {
                 Some(x) if !finders.contains(&x) => finders.push(x),
                 Some(_) => {}
-                None => bail!(
-                    "--finders: unknown finder {f:?} (cgdiff, proptest, libfuzzer, libfuzzer-seeded)"
-                ),
+                None => {
+                    let names: Vec<&str> = Finder::ALL.iter().map(|f| f.name()).collect();
+                    bail!("--finders: unknown finder {f:?} ({})", names.join(", "))
+                }
             }
         }
         if a.trials == 0 || a.max_ops == 0 || a.jobs == 0 || finders.is_empty() {
@@ -255,7 +288,16 @@ mod with_feature {
                     };
                     let budget = budget_of(&a, bug);
                     let trial = match f {
-                        Finder::Cgdiff => hunt::cgdiff_trial(bug, seed, budget, a.max_ops),
+                        Finder::Cgdiff
+                        | Finder::CgdiffFresh
+                        | Finder::CgdiffSwarm
+                        | Finder::CgdiffNoSplice => hunt::cgdiff_trial(
+                            bug,
+                            seed,
+                            budget,
+                            a.max_ops,
+                            f.learning().expect("a cgdiff finder"),
+                        ),
                         Finder::Proptest => hunt::proptest_trial(bug, seed, budget, a.max_ops),
                         Finder::Libfuzzer => {
                             hunt::libfuzzer_trial(&libfuzzer_bin, bug, seed, budget, false)
@@ -298,7 +340,7 @@ mod with_feature {
                 let rank = |s: &Side| s.median_s.unwrap_or(f64::INFINITY);
                 let rival = finders
                     .iter()
-                    .filter(|&&f| f != Finder::Cgdiff)
+                    .filter(|&&f| f.learning().is_none())
                     .map(|f| f.name())
                     .min_by(|x, y| rank(&sides[x]).total_cmp(&rank(&sides[y])));
                 let (ratio, lower, a12) = match (sides.get("cgdiff"), rival.map(|r| &sides[r])) {
@@ -439,7 +481,7 @@ mod with_feature {
                     let others: Vec<f64> = r
                         .sides
                         .iter()
-                        .filter(|(n, _)| **n != "cgdiff")
+                        .filter(|(n, _)| !n.starts_with("cgdiff"))
                         .filter_map(|(_, s)| s.median_min_ops)
                         .collect();
                     match c {

@@ -81,6 +81,9 @@ fn campaign_run(jobs: usize, a: &Args) -> (CampaignRun, std::collections::BTreeS
         max_ops: a.max_ops,
         limit: Limit::Cases(a.cases),
         pair: Default::default(),
+        // The generated stream alone: mutants come from each worker's own corpus, so one
+        // worker and N would not run the same work (docs/scale-out.md).
+        learning: crate::campaign::Learning::NONE,
     };
     let cpu_start = process_cpu_secs();
     let u = campaign::run_unstored(&plan);
