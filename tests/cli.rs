@@ -268,8 +268,9 @@ fn same_seed_gives_the_same_findings() {
     assert_eq!(code, 0);
 }
 
-/// The learning campaign (mutants of corpus cases past the first 256 cases, swarm cases) is
-/// still a function of the seed at `--jobs 1`: two runs store the same cases, byte for byte.
+/// The learning campaign (`--learn all`: mutants of corpus cases past the first 64 cases,
+/// swarm cases) is still a function of the seed at `--jobs 1`: two runs store the same cases,
+/// byte for byte.
 #[test]
 fn the_learning_campaign_is_deterministic_at_one_job() {
     let dir = tmp("learn");
@@ -283,6 +284,8 @@ fn the_learning_campaign_is_deterministic_at_one_job() {
             "12",
             "--jobs",
             "1",
+            "--learn",
+            "all",
             "--db",
             db.to_str().unwrap(),
             "--json",

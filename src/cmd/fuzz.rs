@@ -57,11 +57,12 @@ pub struct Args {
     /// remember their pair.
     #[arg(long, value_name = "A,B", default_value = "legacy,four-stage")]
     designs: Pair,
-    /// What the campaign learns from: `all` (default), `none` (every case fresh from the
-    /// generator with the full operation mix), or a list of `swarm` (a random subset of the
+    /// What the campaign learns from: `none` (default: every case fresh from the generator
+    /// with the full operation mix), `all`, or a list of `swarm` (a random subset of the
     /// operation kinds per case), `corpus` (mutants of the cases that reached new model
-    /// coverage), `splice` (mutants may splice two of them). docs/fuzzing.md.
-    #[arg(long, value_name = "PARTS", default_value = "all", value_parser = campaign::Learning::parse)]
+    /// coverage), `splice` (mutants may splice two of them). docs/scale-out.md; what each buys:
+    /// docs/benchmarks.md.
+    #[arg(long, value_name = "PARTS", default_value = "none", value_parser = campaign::Learning::parse)]
     learn: campaign::Learning,
 }
 

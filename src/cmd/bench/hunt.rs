@@ -168,8 +168,8 @@ impl Goal for Shows<'_> {
 /// case in 64) with "found" as above, on one worker, until the first find or the budget. The
 /// case found is then minimised with cgdiff's minimiser against the same property.
 ///
-/// `learning`: which parts of the learning campaign run (`campaign::Learning::ALL` is what
-/// `cgdiff fuzz` runs; the `cgdiff-*` finders switch parts off to measure what each buys).
+/// `learning`: which parts of the learning campaign run (the default, none, is what `cgdiff
+/// fuzz` runs; the `cgdiff-*` finders switch parts on to measure what each buys).
 pub fn cgdiff_trial(
     bug: Bug,
     seed: u64,

@@ -32,8 +32,8 @@ pub struct Args {
     pub bugs: Vec<String>,
     /// Which finders to run (comma-separated: cgdiff, proptest, libfuzzer (from an empty
     /// corpus), libfuzzer-seeded (from the case files of examples/), and cgdiff's campaign
-    /// with parts of its learning off: cgdiff-fresh (none), cgdiff-swarm (swarm only),
-    /// cgdiff-no-splice (swarm and corpus)).
+    /// with parts of its learning on (`cgdiff fuzz --learn`): cgdiff-swarm (swarm),
+    /// cgdiff-corpus (swarm and corpus mutants), cgdiff-learn (all: splicing too)).
     #[arg(long, value_delimiter = ',', default_value = "cgdiff,proptest")]
     pub finders: Vec<String>,
     /// The planted-bug build of the `differential` fuzz target (default: where
@@ -88,11 +88,11 @@ mod with_feature {
     #[derive(Clone, Copy, PartialEq, Eq, Debug, PartialOrd, Ord)]
     enum Finder {
         Cgdiff,
-        /// cgdiff's campaign with parts of its learning switched off (the ablations of
+        /// cgdiff's campaign with parts of its learning switched on (the ablations of
         /// docs/benchmarks.md): compared with the other finders like `cgdiff`, never a rival.
-        CgdiffFresh,
         CgdiffSwarm,
-        CgdiffNoSplice,
+        CgdiffCorpus,
+        CgdiffLearn,
         Proptest,
         Libfuzzer,
         LibfuzzerSeeded,
@@ -101,9 +101,9 @@ mod with_feature {
     impl Finder {
         const ALL: [Finder; 7] = [
             Finder::Cgdiff,
-            Finder::CgdiffFresh,
             Finder::CgdiffSwarm,
-            Finder::CgdiffNoSplice,
+            Finder::CgdiffCorpus,
+            Finder::CgdiffLearn,
             Finder::Proptest,
             Finder::Libfuzzer,
             Finder::LibfuzzerSeeded,
@@ -112,9 +112,9 @@ mod with_feature {
         fn name(self) -> &'static str {
             match self {
                 Finder::Cgdiff => "cgdiff",
-                Finder::CgdiffFresh => "cgdiff-fresh",
                 Finder::CgdiffSwarm => "cgdiff-swarm",
-                Finder::CgdiffNoSplice => "cgdiff-no-splice",
+                Finder::CgdiffCorpus => "cgdiff-corpus",
+                Finder::CgdiffLearn => "cgdiff-learn",
                 Finder::Proptest => "proptest",
                 Finder::Libfuzzer => "libfuzzer",
                 Finder::LibfuzzerSeeded => "libfuzzer-seeded",
@@ -131,10 +131,10 @@ mod with_feature {
                 })
             };
             match self {
-                Finder::Cgdiff => Some(Learning::ALL),
-                Finder::CgdiffFresh => l(false, false, false),
+                Finder::Cgdiff => Some(Learning::default()),
                 Finder::CgdiffSwarm => l(true, false, false),
-                Finder::CgdiffNoSplice => l(true, true, false),
+                Finder::CgdiffCorpus => l(true, true, false),
+                Finder::CgdiffLearn => Some(Learning::ALL),
                 _ => None,
             }
         }
@@ -289,9 +289,9 @@ mod with_feature {
                     let budget = budget_of(&a, bug);
                     let trial = match f {
                         Finder::Cgdiff
-                        | Finder::CgdiffFresh
                         | Finder::CgdiffSwarm
-                        | Finder::CgdiffNoSplice => hunt::cgdiff_trial(
+                        | Finder::CgdiffCorpus
+                        | Finder::CgdiffLearn => hunt::cgdiff_trial(
                             bug,
                             seed,
                             budget,
