@@ -113,8 +113,7 @@ pub static RULES: [Cause; 4] = [
             // order of the walk also decides whether a source the identity check drops (its last reference gone with the exit) is
             // freed before a later source looks the same set up, which must then allocate it
             // anew (and may meet the allocation fault) and queues its cgroup's release.
-            let exit_between =
-                (i.steps[0] | i.steps[1]) & (1 << crate::trace::INTERLEAVED_EXIT_POINT) != 0;
+            let exit_between = i.exit_between_stages();
             let culled = |m: usize| i.reached(m, crate::trace::Step::PrepareDstSameSet);
             if exit_between && culled(0) && culled(1) {
                 parts |= atoms::MIGRATION_EFFECTS | atoms::of(&[Class::Release]);
@@ -134,8 +133,7 @@ pub static RULES: [Cause; 4] = [
                  stages, the older design lets it free that set (queueing its release, and \
                  allocating the set anew if a target needs it), the newer one keeps it",
         explains: |i| {
-            let exit_between =
-                (i.steps[0] | i.steps[1]) & (1 << crate::trace::INTERLEAVED_EXIT_POINT) != 0;
+            let exit_between = i.exit_between_stages();
             let skipped = |m: usize| i.reached(m, crate::trace::Step::AddSrcSameCgroup);
             if !exit_between || skipped(0) == skipped(1) {
                 return 0;

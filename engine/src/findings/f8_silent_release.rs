@@ -11,7 +11,6 @@
 
 use super::{atoms, Cause, CauseKind, Evidence, Pairs};
 use crate::oracle::Class;
-use crate::trace::INTERLEAVED_EXIT_POINT;
 
 const STAGED: &[&str] = &["four-stage", "v3.15", "v3.16", "v4.15", "v5.19"];
 
@@ -25,8 +24,7 @@ pub static CAUSE: Cause = Cause {
              reference to the exiting task's css_set; its put (taskexit false) frees the set \
              without marking the emptied cgroup releasable, so notify_on_release never fires",
     explains: |e: &Evidence| {
-        let exit_between = (e.steps[0] | e.steps[1]) & (1 << INTERLEAVED_EXIT_POINT) != 0;
-        if !exit_between || !(e.release_silenced[0] || e.release_silenced[1]) {
+        if !e.exit_between_stages() || !(e.release_silenced[0] || e.release_silenced[1]) {
             return 0;
         }
         atoms::of(&[Class::Release])

@@ -121,6 +121,11 @@ impl Evidence {
     pub fn alloc_fired(&self, m: usize) -> bool {
         self.reached(m, crate::trace::Step::AllocFailed(0))
     }
+    /// Whether an exit landed between the stages of this operation's migration, in either
+    /// model (`exit-after=`, [`crate::trace::INTERLEAVED_EXIT_POINT`]).
+    pub fn exit_between_stages(&self) -> bool {
+        (self.steps[0] | self.steps[1]) & (1 << crate::trace::INTERLEAVED_EXIT_POINT) != 0
+    }
     /// Whether model `m` left mark `mark`.
     pub fn marked(&self, m: usize, mark: u16) -> bool {
         self.marks[m] & mark != 0
