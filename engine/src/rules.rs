@@ -4,7 +4,7 @@
 //! (`crate::findings::triage`). Rules are reported apart, never hidden.
 
 use crate::case::{Errno, OpKind};
-use crate::findings::{atoms, Cause, CauseKind, Evidence, Pairs, FOUR, LEGACY, LEGACY_FOUR_STAGE};
+use crate::findings::{atoms, Cause, CauseKind, Evidence, Pairs, FOUR, LEGACY, LEGACY_FIRST};
 use crate::models::Outcome;
 use crate::oracle::Class;
 
@@ -22,7 +22,7 @@ pub static RULES: [Cause; 4] = [
     Cause {
         id: "all-or-nothing-on-enomem",
         kind: CauseKind::Rule,
-        pairs: LEGACY_FOUR_STAGE,
+        pairs: LEGACY_FIRST,
         title: "all or nothing on ENOMEM",
         reason: "the patch's purpose: a multi-target migrate or transfer_tasks that meets an \
                  allocation failure moves nothing in four-stage (prepare_dst fails before any \
@@ -52,7 +52,7 @@ pub static RULES: [Cause; 4] = [
     Cause {
         id: "enomem-before-side-effects",
         kind: CauseKind::Rule,
-        pairs: LEGACY_FOUR_STAGE,
+        pairs: LEGACY_FIRST,
         title: "ENOMEM before side effects",
         reason: "four-stage looks up every destination css_set (prepare_dst) before it touches a \
                  task list or calls a can_attach, so its allocation failure comes first and \

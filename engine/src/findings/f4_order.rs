@@ -33,8 +33,8 @@ fn explains(e: &Evidence) -> Atoms {
         }
         return parts;
     }
-    if e.pair.contains(&"legacy") {
-        // Written for legacy first only: the marks are read by position.
+    if e.pair[1] == "legacy" {
+        // Written for legacy first only.
         return 0;
     }
     let mut parts = 0;
@@ -55,7 +55,7 @@ pub static CAUSE: Cause = Cause {
     kind: CauseKind::Finding,
     pairs: Pairs::Across(&[
         (&["legacy"], &["four-stage"]),
-        (&["four-stage"], LATER_DESIGNS),
+        (&["legacy", "four-stage"], LATER_DESIGNS),
     ]),
     title: "four-stage builds the taskset and the task lists in a different order",
     reason: "cgroup_migrate list_moves every task's source and destination css_set (last use \

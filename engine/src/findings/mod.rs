@@ -81,6 +81,18 @@ pub const FOUR: usize = 1;
 /// are written for.
 pub const LEGACY_FOUR_STAGE: Pairs = Pairs::Exactly(&[["legacy", "four-stage"]]);
 
+/// Legacy first, then any staged design: the pairs the causes read by position are written
+/// for ([`LEGACY`] the first, [`FOUR`] the staged one). The marks those causes read are left
+/// by the seed's `prepare_dst` and `cgroup_migrate_finish`; a later design whose own versions
+/// of them leave no such mark simply never shows those causes.
+pub const LEGACY_FIRST: Pairs = Pairs::Exactly(&[
+    ["legacy", "four-stage"],
+    ["legacy", "v3.15"],
+    ["legacy", "v3.16"],
+    ["legacy", "v4.15"],
+    ["legacy", "v5.19"],
+]);
+
 /// Every design cgdiff models, in history order.
 pub const ALL_DESIGNS: &[&str] = &["legacy", "four-stage", "v3.15", "v3.16", "v4.15", "v5.19"];
 /// The staged designs that came after the seed: what the causes of history pairs are written
