@@ -34,8 +34,8 @@ fn explains(e: &Evidence) -> Atoms {
         return parts;
     }
     if e.pair[1] == "legacy" {
-        // Written for legacy first only.
-        return 0;
+        // Read with legacy first, like the default pair.
+        return atoms::mirror(explains(&e.mirrored()));
     }
     let mut parts = 0;
     if e.order_permuted_only {

@@ -34,8 +34,7 @@ pub struct Evidence {
     /// The names of the two designs compared; every pair below follows this order.
     pub pair: [&'static str; 2],
     pub kind: OpKind,
-    /// In the pair's order (for the pairs the causes here are written for: legacy,
-    /// four-stage).
+    /// In the pair's order (see [`LEGACY`], [`FOUR`] and [`Evidence::mirrored`]).
     pub outcomes: [Outcome; 2],
     /// The classes in which the models' observations differ (`invariant` and `hang` are read
     /// from `bad` instead).
@@ -72,14 +71,11 @@ pub struct Evidence {
     pub callbacks: [usize; 2],
 }
 
-/// Index of the legacy model in [`Evidence`]'s pairs (of the pair the causes here are written
-/// for, [`LEGACY_FOUR_STAGE`]).
+/// Index of the legacy model in [`Evidence`]'s pairs, for the causes read by position
+/// ([`LEGACY_FIRST`]; triage mirrors the evidence of a pair run the other way round).
 pub const LEGACY: usize = 0;
-/// Index of the four-stage model in [`Evidence`]'s pairs.
+/// Index of the staged model (four-stage or a later design) in those pairs.
 pub const FOUR: usize = 1;
-/// The seed's pair, in this order: what the causes reading [`LEGACY`] and [`FOUR`] positions
-/// are written for.
-pub const LEGACY_FOUR_STAGE: Pairs = Pairs::Exactly(&[["legacy", "four-stage"]]);
 
 /// Legacy first, then any staged design: the pairs the causes read by position are written
 /// for ([`LEGACY`] the first, [`FOUR`] the staged one). The marks those causes read are left
@@ -142,6 +138,24 @@ impl Evidence {
     pub fn marked(&self, m: usize, mark: u16) -> bool {
         self.marks[m] & mark != 0
     }
+    /// The same evidence with the two models' places swapped: what a cause written for
+    /// (A, B) reads when the pair was run as (B, A).
+    pub fn mirrored(&self) -> Evidence {
+        let sw = |x: [bool; 2]| [x[1], x[0]];
+        Evidence {
+            pair: [self.pair[1], self.pair[0]],
+            outcomes: [self.outcomes[1], self.outcomes[0]],
+            bad: [self.bad[1], self.bad[0]],
+            steps: [self.steps[1], self.steps[0]],
+            marks: [self.marks[1], self.marks[0]],
+            unchanged: sw(self.unchanged),
+            moved: sw(self.moved),
+            release_silenced: sw(self.release_silenced),
+            release_touched: sw(self.release_touched),
+            callbacks: [self.callbacks[1], self.callbacks[0]],
+            ..*self
+        }
+    }
     /// The parts of the divergence that need explaining.
     pub fn atoms(&self) -> Atoms {
         let plain = self.classes.0 as Atoms & !(atoms::of(&[Class::Invariant, Class::Hang]));
@@ -166,6 +180,13 @@ pub mod atoms {
     /// Invariant bits `bits` broken in model `m`.
     pub const fn invariants(m: usize, bits: u16) -> Atoms {
         (bits as Atoms) << (16 + 16 * m)
+    }
+    /// The same parts with the two models' invariants swapped (see [`super::Evidence::mirrored`]).
+    pub const fn mirror(a: Atoms) -> Atoms {
+        let classes = a & 0xffff;
+        let first = (a >> 16) & 0xffff;
+        let second = (a >> 32) & 0xffff;
+        classes | (second << 16) | (first << 32)
     }
     /// Every invariant of model `m`.
     pub const fn all_invariants(m: usize) -> Atoms {
@@ -355,11 +376,16 @@ pub fn triage(ev: &Evidence) -> Bucket {
     // Present causes that explain something here: (bit, parts).
     let mut present = [(0u16, 0 as Atoms); 16];
     let mut n = 0;
+    let reversed = [ev.pair[1], ev.pair[0]];
     for (i, c) in causes().iter().enumerate() {
-        if !c.pairs.contains(&ev.pair) {
+        // A cause written for (A, B) holds for (B, A) too, read on the mirrored evidence.
+        let parts = if c.pairs.contains(&ev.pair) {
+            (c.explains)(ev)
+        } else if c.pairs.contains(&reversed) {
+            atoms::mirror((c.explains)(&ev.mirrored()))
+        } else {
             continue;
-        }
-        let parts = (c.explains)(ev) & need;
+        } & need;
         if parts != 0 {
             present[n] = (1 << i, parts);
             n += 1;
