@@ -8,7 +8,7 @@ use crate::findings::{triage, Bucket, BucketKind, Evidence};
 use crate::models::{Design, Outcome, Pair};
 use crate::observe::{fingerprint, observe, Fingerprint, Invariant, Snapshot};
 use crate::trace::{Coverage, Step};
-use crate::world::{CsetId, World};
+use crate::world::{CgId, CsetId, World};
 use serde::Serialize;
 use std::fmt;
 use std::fmt::Write as _;
@@ -671,11 +671,13 @@ fn classify(
         release_permuted: classes.has(Class::Release)
             && fps[0].releasable == fps[1].releasable
             && permuted(worlds),
+        release_silenced: [silenced(worlds, 0), silenced(worlds, 1)],
         release_touched: [
             !worlds[0].release_queued.is_empty() || fps[0].releasable != prev[0].releasable,
             !worlds[1].release_queued.is_empty() || fps[1].releasable != prev[1].releasable,
         ],
         order_prefix_only: classes.has(Class::Order) && order_prefix_only(worlds),
+        order_permuted_only: classes.has(Class::Order) && order_permuted_only(worlds),
         taskset_order_only: classes.has(Class::CallbackOrder) && taskset_order_only(worlds),
         callbacks: [worlds[0].events.len(), worlds[1].events.len()],
     };
@@ -756,6 +758,47 @@ fn order_prefix_only(worlds: &[World; 2]) -> bool {
     }
     w0.cgroups.iter().zip(&w1.cgroups).all(|(g0, g1)| {
         differ_in_prefix_only(&g0.cset_links, &g1.cset_links, |x, y| {
+            key(w0, x) == key(w1, y)
+        })
+    })
+}
+
+/// Whether model `m`, for a cgroup a non-exit put emptied silently there
+/// ([`World::silenced`]), did not do what the other model did: queue its release
+/// notification, or mark it releasable (a cgroup with children is marked, not queued).
+fn silenced(worlds: &[World; 2], m: usize) -> bool {
+    let (own, other) = (&worlds[m], &worlds[1 - m]);
+    if own.silenced == 0 {
+        return false;
+    }
+    (0..own.cgroups.len().min(other.cgroups.len())).any(|cg| {
+        let id = cg as CgId;
+        own.silenced & (1 << (cg % 64)) != 0
+            && (other.release_queued.contains(&id) && !own.release_queued.contains(&id)
+                || other.cgroups[cg].releasable && !own.cgroups[cg].releasable)
+    })
+}
+
+/// Whether `a` and `b` hold the same elements (lists here never repeat one), in any order.
+fn same_elements<T: Copy>(a: &[T], b: &[T], same: impl Fn(T, T) -> bool) -> bool {
+    a.len() == b.len() && a.iter().all(|&x| b.iter().any(|&y| same(x, y)))
+}
+
+/// Whether every order difference between the models is a permutation: for each css_set (by
+/// tuple) its `tasks`, and for each cgroup its `cset_links`, hold the same elements.
+fn order_permuted_only(worlds: &[World; 2]) -> bool {
+    let (w0, w1) = (&worlds[0], &worlds[1]);
+    let key = |w: &World, c: CsetId| w.csets[c as usize].key;
+    for c0 in w0.csets.iter().filter(|c| c.live) {
+        let Some(c1) = w1.csets.iter().find(|c| c.live && c.key == c0.key) else {
+            return false;
+        };
+        if !same_elements(&c0.tasks, &c1.tasks, |x, y| x == y) {
+            return false;
+        }
+    }
+    w0.cgroups.iter().zip(&w1.cgroups).all(|(g0, g1)| {
+        same_elements(&g0.cset_links, &g1.cset_links, |x, y| {
             key(w0, x) == key(w1, y)
         })
     })

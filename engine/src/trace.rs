@@ -73,6 +73,12 @@ pub mod mark {
     pub const UNCANCELLED_CAN_ATTACH: u16 = 1 << 5;
     /// A put in `cgroup_migrate_finish` freed a css_set and queued a release notification.
     pub const FINISH_RELEASE: u16 = 1 << 6;
+    /// A shared-node design's `prepare_dst` found a destination's one `mg_preload_node` busy
+    /// on the *source* list (the destination is also a source, not yet visited): it left the
+    /// destination off the destination list and put the extra reference. The start of
+    /// 07fd5b6cdf3c's window; it also changes the order in which the walk looks up and frees
+    /// sets.
+    pub const DST_NODE_ON_SRC: u16 = 1 << 7;
 }
 
 /// One step a model took. The names are the kernel functions (and the branches in them) that

@@ -146,6 +146,14 @@ impl Task {
         matches!(self.state, TaskState::Exiting | TaskState::Zombie)
     }
 
+    /// `PF_EXITING` as a migration's loop sees it: set when the exit began and never cleared,
+    /// so a target whose `cgroup_exit` ran between the stages (gone from our world, while the
+    /// kernel's migration still holds its task_struct) has it too. Only the staged designs'
+    /// `cgroup_migrate` can meet such a task.
+    pub fn pf_exiting(&self) -> bool {
+        self.state != TaskState::Live
+    }
+
     /// Can be named by an operation (a zombie leader still can).
     pub fn exists(&self) -> bool {
         self.state != TaskState::Absent
@@ -239,6 +247,11 @@ pub struct World {
     pub op_steps: u64,
     /// Evidence for the recognisers ([`crate::trace::mark`]) left by this operation.
     pub marks: u16,
+    /// Cgroups (bit `id % 64`) that a put which was not a task's exit emptied during this
+    /// operation while `notify_on_release` and not yet releasable: under the seed's rules
+    /// (`put_css_set(cset, false)`) no notification is queued, where the same put by
+    /// `cgroup_exit` would have queued one. Evidence for F8.
+    pub silenced: u64,
     /// The planted bug switched on in this world, if any (benchmarks and tests only: see
     /// [`crate::planted`]). Absent from the normal build.
     #[cfg(any(test, feature = "planted-bugs"))]
@@ -306,6 +319,7 @@ clone_reusing!(World {
     allocs,
     can_attach_calls,
     release_queued,
+    silenced,
     events,
     event_pids,
     warnings,
@@ -351,6 +365,7 @@ impl World {
             allocs: 0,
             can_attach_calls: [0; 6],
             release_queued: Vec::new(),
+            silenced: 0,
             events: Vec::new(),
             event_pids: Vec::new(),
             warnings: Vec::new(),
@@ -421,6 +436,7 @@ impl World {
         self.allocs = 0;
         self.can_attach_calls = [0; 6];
         self.release_queued.clear();
+        self.silenced = 0;
         self.events.clear();
         self.event_pids.clear();
         self.warnings.clear();
@@ -753,6 +769,8 @@ impl World {
             if cgrp.cset_links.is_empty() && cgrp.notify_on_release {
                 if taskexit {
                     cgrp.releasable = true;
+                } else if !cgrp.releasable {
+                    self.silenced |= 1 << (cg % 64);
                 }
                 self.check_for_release(cg);
             }

@@ -129,10 +129,18 @@ pub fn render(r: &Report) -> String {
         ),
         WindowBasis::Everything => "everything (no previous replay run)".to_string(),
     };
+    // The designs the runs covered, in history order (the default pair when none recorded).
+    let designs: Vec<&str> = r.coverage.models.iter().map(|m| m.model.as_str()).collect();
+    let designs = if designs.is_empty() {
+        "legacy vs four-stage".to_string()
+    } else {
+        designs.join(" vs ")
+    };
     let _ = write!(
         o,
-        "<header><h1>cgdiff report: legacy vs four-stage cgroup migration</h1>\
+        "<header><h1>cgdiff report: {} cgroup migration</h1>\
          <p>Database <code>{}</code> · generated {} by cgdiff {} · window: {} ({} of {} runs)</p></header>\n<main>\n",
+        esc(&designs),
         esc(&r.db),
         esc(&time::datetime(r.generated_at)),
         esc(&r.tool_version),

@@ -7,7 +7,7 @@
 //! rest" invariant, and the callbacks (can_attach calls never cancelled, where four-stage,
 //! failing in prepare_dst, made none).
 
-use super::{atoms, Cause, CauseKind, Evidence, LEGACY, LEGACY_FOUR_STAGE};
+use super::{atoms, Cause, CauseKind, Evidence, LEGACY, LEGACY_FIRST};
 use crate::observe::Invariant;
 use crate::oracle::Class;
 use crate::trace::{mark, Step};
@@ -15,7 +15,7 @@ use crate::trace::{mark, Step};
 pub static CAUSE: Cause = Cause {
     id: "F2",
     kind: CauseKind::Finding,
-    pairs: LEGACY_FOUR_STAGE,
+    pairs: LEGACY_FIRST,
     title: "legacy never cancels can_attach when find_css_set fails",
     reason: "legacy's find_css_set failure jumps to out_release_tset, past out_cancel_attach: \
              cpuset's attach_in_progress stays raised, memory's charge move stays in progress",

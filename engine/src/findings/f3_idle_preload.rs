@@ -11,14 +11,14 @@
 //!   idle source, queueing the release of a cgroup releasable before the operation. It explains
 //!   the release notification.
 
-use super::{atoms, Cause, CauseKind, Evidence, FOUR, LEGACY, LEGACY_FOUR_STAGE};
+use super::{atoms, Cause, CauseKind, Evidence, FOUR, LEGACY, LEGACY_FIRST};
 use crate::oracle::Class;
 use crate::trace::mark;
 
 pub static CAUSE: Cause = Cause {
     id: "F3",
     kind: CauseKind::Finding,
-    pairs: LEGACY_FOUR_STAGE,
+    pairs: LEGACY_FIRST,
     title: "four-stage preloads css_sets that have nothing to move",
     reason: "cgroup_migrate_add_src preloads the css_set of every target, exiting or not, and \
              prepare_dst finds or creates a destination for it: an allocation legacy never \

@@ -9,20 +9,18 @@
 //! list order when the lists differ only in their heads (what this operation put there came in
 //! another order, the rest is the same), and callback order when the calls are the same and
 //! only tasksets come in another order; nothing else.
+//!
+//! Between four-stage and a later design (v3.15 and after, which have 1b9aba49's fix: tail
+//! operations in `cgroup_migrate`, `cgroup_task_migrate` and `out_release_tset`), the same
+//! cause shows as lists, tasksets and release notifications with the same elements in another
+//! order: explained as such.
 
-use super::{atoms, Cause, CauseKind, Evidence, FOUR, LEGACY_FOUR_STAGE};
+use super::{atoms, Atoms, Cause, CauseKind, Evidence, Pairs, FOUR, LATER_DESIGNS};
 use crate::oracle::Class;
 use crate::trace::mark;
 
-pub static CAUSE: Cause = Cause {
-    id: "F4",
-    kind: CauseKind::Finding,
-    pairs: LEGACY_FOUR_STAGE,
-    title: "four-stage builds the taskset and the task lists in a different order",
-    reason: "cgroup_migrate list_moves every task's source and destination css_set (last use \
-             first) and prepare_dst creates every destination up front (in preload order), so \
-             tasksets, task lists and cset_links come out in another order",
-    explains: |e: &Evidence| {
+fn explains(e: &Evidence) -> Atoms {
+    if e.pair == ["legacy", "four-stage"] {
         if !e.marked(FOUR, mark::TSET_MULTI_SRC | mark::MULTI_CREATED) {
             return 0;
         }
@@ -33,8 +31,37 @@ pub static CAUSE: Cause = Cause {
         if e.taskset_order_only {
             parts |= atoms::of(&[Class::CallbackOrder]);
         }
-        parts
-    },
+        return parts;
+    }
+    if e.pair[1] == "legacy" {
+        // Read with legacy first, like the default pair.
+        return atoms::mirror(explains(&e.mirrored()));
+    }
+    let mut parts = 0;
+    if e.order_permuted_only {
+        parts |= atoms::of(&[Class::Order]);
+    }
+    if e.taskset_order_only {
+        parts |= atoms::of(&[Class::CallbackOrder]);
+    }
+    if e.release_permuted {
+        parts |= atoms::of(&[Class::Release]);
+    }
+    parts
+}
+
+pub static CAUSE: Cause = Cause {
+    id: "F4",
+    kind: CauseKind::Finding,
+    pairs: Pairs::Across(&[
+        (&["legacy"], &["four-stage"]),
+        (&["legacy", "four-stage"], LATER_DESIGNS),
+    ]),
+    title: "four-stage builds the taskset and the task lists in a different order",
+    reason: "cgroup_migrate list_moves every task's source and destination css_set (last use \
+             first) and prepare_dst creates every destination up front (in preload order), so \
+             tasksets, task lists and cset_links come out in another order",
+    explains,
     minimal_cases: &[
         "examples/findings/attach-taskset-order.case",
         "examples/findings/transfer-link-order.case",

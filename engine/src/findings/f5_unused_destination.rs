@@ -6,14 +6,14 @@
 //! queued the release of a cgroup releasable before the operation. It explains the release
 //! notification.
 
-use super::{atoms, Cause, CauseKind, Evidence, FOUR, LEGACY_FOUR_STAGE};
+use super::{atoms, Cause, CauseKind, Evidence, FOUR, LEGACY_FIRST};
 use crate::oracle::Class;
 use crate::trace::mark;
 
 pub static CAUSE: Cause = Cause {
     id: "F5",
     kind: CauseKind::Finding,
-    pairs: LEGACY_FOUR_STAGE,
+    pairs: LEGACY_FIRST,
     title:
         "four-stage builds destinations before the migration can fail, and frees them when it does",
     reason: "prepare_dst creates the destination css_sets before any can_attach; when the \

@@ -7,37 +7,23 @@
 //! every operation of every design; nothing here knows the shape that breaks them. It explains
 //! that model's broken invariants, and what a set freed while in use leaves different: the
 //! recorded use-after-free warning, the css_sets, where tasks are, list order and release
-//! notifications. Never the result nor the callbacks: a difference there is another cause.
+//! notifications. Not the result nor the callbacks, except as below.
+//!
+//! The cause can also show without either invariant breaking: in one model only, `prepare_dst`
+//! found a destination's node busy on the source list ([`mark::DST_NODE_ON_SRC`], what the
+//! fix's separate nodes remove). From there that model's walk looks sets up and frees them in
+//! another order (an allocation fault may then land on another set, or only in one model), so
+//! the whole migration's effects are explained, in that case only.
 //!
 //! Written for every pair that holds a design with one preload node per set (`v3.16`, `v4.15`);
 //! between other designs the invariants it reads cannot break, as far as the models go.
 
-use super::{atoms, Atoms, Cause, CauseKind, Evidence};
+use super::{atoms, Atoms, Cause, CauseKind, Evidence, Pairs, ALL_DESIGNS};
 use crate::observe::Invariant;
 use crate::oracle::Class;
+use crate::trace::mark;
 
-const SHARED_NODE: [&str; 2] = ["v3.16", "v4.15"];
-const OTHERS: [&str; 4] = ["legacy", "four-stage", "v3.15", "v5.19"];
-
-/// Every ordered pair with at least one design that shares one preload node per set.
-const PAIRS: [[&str; 2]; 18] = {
-    let mut out = [["", ""]; 18];
-    let mut n = 0;
-    let mut i = 0;
-    while i < SHARED_NODE.len() {
-        let mut j = 0;
-        while j < OTHERS.len() {
-            out[n] = [SHARED_NODE[i], OTHERS[j]];
-            out[n + 1] = [OTHERS[j], SHARED_NODE[i]];
-            n += 2;
-            j += 1;
-        }
-        i += 1;
-    }
-    out[n] = [SHARED_NODE[0], SHARED_NODE[1]];
-    out[n + 1] = [SHARED_NODE[1], SHARED_NODE[0]];
-    out
-};
+const SHARED_NODE: &[&str] = &["v3.16", "v4.15"];
 
 const WINDOW: u16 = Invariant::Pinned.bit() | Invariant::Freed.bit();
 
@@ -54,6 +40,16 @@ fn explains(e: &Evidence) -> Atoms {
                     Class::Release,
                 ]);
         }
+        // The cause itself, seen in one model only: its walk left a destination that is also
+        // an unvisited source off the destination list. From there the walk differs (the
+        // identity check frees that set at once, a later source may look it up again and
+        // allocate it anew, where the other design keeps it pinned): so whatever the
+        // migration does next may differ, allocation faults landing elsewhere included.
+        if e.marked(m, mark::DST_NODE_ON_SRC) && !e.marked(1 - m, mark::DST_NODE_ON_SRC) {
+            parts |= atoms::all_invariants(m)
+                | atoms::MIGRATION_EFFECTS
+                | atoms::of(&[Class::Warning, Class::Release]);
+        }
     }
     parts
 }
@@ -61,7 +57,7 @@ fn explains(e: &Evidence) -> Atoms {
 pub static CAUSE: Cause = Cause {
     id: "F6",
     kind: CauseKind::Finding,
-    pairs: &PAIRS,
+    pairs: Pairs::Across(&[(SHARED_NODE, ALL_DESIGNS)]),
     title: "a destination pinned by nothing: 07fd5b6cdf3c's use-after-free (v3.16 … v5.18)",
     reason: "with one preload node per css_set for both lists, prepare_dst can leave a \
              destination that is also a source on neither list: nothing the migration holds \

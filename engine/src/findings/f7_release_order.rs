@@ -7,14 +7,14 @@
 //! queued one from a put in `cgroup_migrate_finish` ([`mark::FINISH_RELEASE`]). It explains
 //! the release class only.
 
-use super::{atoms, Cause, CauseKind, Evidence, FOUR, LEGACY_FOUR_STAGE};
+use super::{atoms, Cause, CauseKind, Evidence, FOUR, LEGACY_FIRST};
 use crate::oracle::Class;
 use crate::trace::mark;
 
 pub static CAUSE: Cause = Cause {
     id: "F7",
     kind: CauseKind::Finding,
-    pairs: LEGACY_FOUR_STAGE,
+    pairs: LEGACY_FIRST,
     title: "four-stage queues release notifications in another order",
     reason: "four-stage drops its references to the source css_sets only in \
              cgroup_migrate_finish, walking the preload list, where legacy drops each one at the \

@@ -21,6 +21,7 @@ mod f4_order;
 mod f5_unused_destination;
 mod f6_unpinned_destination;
 mod f7_release_order;
+mod f8_silent_release;
 
 use crate::case::OpKind;
 use crate::models::Outcome;
@@ -33,8 +34,7 @@ pub struct Evidence {
     /// The names of the two designs compared; every pair below follows this order.
     pub pair: [&'static str; 2],
     pub kind: OpKind,
-    /// In the pair's order (for the pairs the causes here are written for: legacy,
-    /// four-stage).
+    /// In the pair's order (see [`LEGACY`], [`FOUR`] and [`Evidence::mirrored`]).
     pub outcomes: [Outcome; 2],
     /// The classes in which the models' observations differ (`invariant` and `hang` are read
     /// from `bad` instead).
@@ -52,12 +52,18 @@ pub struct Evidence {
     /// Whether the two models queued the same release notifications, in another order (and
     /// agree on which cgroups are releasable).
     pub release_permuted: bool,
+    /// Whether model `m` failed to queue a release notification the other queued, for a
+    /// cgroup that a put which was not an exit emptied in `m` (`World::silenced`).
+    pub release_silenced: [bool; 2],
     /// Whether each model queued a release notification or changed a releasable flag.
     pub release_touched: [bool; 2],
     /// Whether every list-order difference is in the head of a list only: the same elements,
     /// those put at the head by this operation in another order (per css_set `tasks`, per
     /// cgroup `cset_links`).
     pub order_prefix_only: bool,
+    /// Whether every list-order difference is a permutation: each css_set's `tasks` and each
+    /// cgroup's `cset_links` hold the same elements in both models, in another order.
+    pub order_permuted_only: bool,
     /// Whether both models made the same callback calls in the same order, only with tasksets
     /// in another order.
     pub taskset_order_only: bool,
@@ -65,13 +71,53 @@ pub struct Evidence {
     pub callbacks: [usize; 2],
 }
 
-/// Index of the legacy model in [`Evidence`]'s pairs (of the pair the causes here are written
-/// for, [`LEGACY_FOUR_STAGE`]).
+/// Index of the legacy model in [`Evidence`]'s pairs, for the causes read by position
+/// ([`LEGACY_FIRST`]; triage mirrors the evidence of a pair run the other way round).
 pub const LEGACY: usize = 0;
-/// Index of the four-stage model in [`Evidence`]'s pairs.
+/// Index of the staged model (four-stage or a later design) in those pairs.
 pub const FOUR: usize = 1;
-/// The pair every cause of this build is written for.
-pub const LEGACY_FOUR_STAGE: &[[&str; 2]] = &[["legacy", "four-stage"]];
+
+/// Legacy first, then any staged design: the pairs the causes read by position are written
+/// for ([`LEGACY`] the first, [`FOUR`] the staged one). The marks those causes read are left
+/// by the seed's `prepare_dst` and `cgroup_migrate_finish`; a later design whose own versions
+/// of them leave no such mark simply never shows those causes.
+pub const LEGACY_FIRST: Pairs = Pairs::Exactly(&[
+    ["legacy", "four-stage"],
+    ["legacy", "v3.15"],
+    ["legacy", "v3.16"],
+    ["legacy", "v4.15"],
+    ["legacy", "v5.19"],
+]);
+
+/// Every design cgdiff models, in history order.
+pub const ALL_DESIGNS: &[&str] = &["legacy", "four-stage", "v3.15", "v3.16", "v4.15", "v5.19"];
+/// The staged designs that came after the seed: what the causes of history pairs are written
+/// for (exits between stages are generated only between staged designs).
+pub const LATER_DESIGNS: &[&str] = &["v3.15", "v3.16", "v4.15", "v5.19"];
+
+/// Which design pairs a cause is written for. A cause that reads its evidence by position
+/// (legacy first) names exact ordered pairs; one that reads each model by what it did names
+/// groups, and holds for two different designs one from each group, in either order.
+#[derive(Clone, Copy, Debug)]
+pub enum Pairs {
+    Exactly(&'static [[&'static str; 2]]),
+    Across(&'static [(&'static [&'static str], &'static [&'static str])]),
+}
+
+impl Pairs {
+    pub fn contains(&self, pair: &[&str; 2]) -> bool {
+        match *self {
+            Pairs::Exactly(list) => list.contains(pair),
+            Pairs::Across(groups) => {
+                pair[0] != pair[1]
+                    && groups.iter().any(|(a, b)| {
+                        a.contains(&pair[0]) && b.contains(&pair[1])
+                            || b.contains(&pair[0]) && a.contains(&pair[1])
+                    })
+            }
+        }
+    }
+}
 
 impl Evidence {
     /// Whether model `m` reached step `s` in this operation.
@@ -83,9 +129,32 @@ impl Evidence {
     pub fn alloc_fired(&self, m: usize) -> bool {
         self.reached(m, crate::trace::Step::AllocFailed(0))
     }
+    /// Whether an exit landed between the stages of this operation's migration, in either
+    /// model (`exit-after=`, [`crate::trace::INTERLEAVED_EXIT_POINT`]).
+    pub fn exit_between_stages(&self) -> bool {
+        (self.steps[0] | self.steps[1]) & (1 << crate::trace::INTERLEAVED_EXIT_POINT) != 0
+    }
     /// Whether model `m` left mark `mark`.
     pub fn marked(&self, m: usize, mark: u16) -> bool {
         self.marks[m] & mark != 0
+    }
+    /// The same evidence with the two models' places swapped: what a cause written for
+    /// (A, B) reads when the pair was run as (B, A).
+    pub fn mirrored(&self) -> Evidence {
+        let sw = |x: [bool; 2]| [x[1], x[0]];
+        Evidence {
+            pair: [self.pair[1], self.pair[0]],
+            outcomes: [self.outcomes[1], self.outcomes[0]],
+            bad: [self.bad[1], self.bad[0]],
+            steps: [self.steps[1], self.steps[0]],
+            marks: [self.marks[1], self.marks[0]],
+            unchanged: sw(self.unchanged),
+            moved: sw(self.moved),
+            release_silenced: sw(self.release_silenced),
+            release_touched: sw(self.release_touched),
+            callbacks: [self.callbacks[1], self.callbacks[0]],
+            ..*self
+        }
     }
     /// The parts of the divergence that need explaining.
     pub fn atoms(&self) -> Atoms {
@@ -111,6 +180,13 @@ pub mod atoms {
     /// Invariant bits `bits` broken in model `m`.
     pub const fn invariants(m: usize, bits: u16) -> Atoms {
         (bits as Atoms) << (16 + 16 * m)
+    }
+    /// The same parts with the two models' invariants swapped (see [`super::Evidence::mirrored`]).
+    pub const fn mirror(a: Atoms) -> Atoms {
+        let classes = a & 0xffff;
+        let first = (a >> 16) & 0xffff;
+        let second = (a >> 32) & 0xffff;
+        classes | (second << 16) | (first << 32)
     }
     /// Every invariant of model `m`.
     pub const fn all_invariants(m: usize) -> Atoms {
@@ -146,7 +222,7 @@ pub struct Cause {
     pub kind: CauseKind,
     /// The pairs of designs (by name, in order) this cause is written for: between others it
     /// is never present.
-    pub pairs: &'static [[&'static str; 2]],
+    pub pairs: Pairs,
     /// One line, for people.
     pub title: &'static str,
     /// For rules: why the patch makes the designs differ here. For findings: the short story
@@ -167,9 +243,11 @@ impl std::fmt::Debug for Cause {
 
 /// Every cause cgdiff knows, rules first: a [`Bucket`]'s bits index this list.
 pub fn causes() -> &'static [&'static Cause] {
-    static ALL: [&Cause; 9] = [
+    static ALL: [&Cause; 12] = [
         &crate::rules::RULES[0],
         &crate::rules::RULES[1],
+        &crate::rules::RULES[2],
+        &crate::rules::RULES[3],
         &f1_transfer_hang::CAUSE,
         &f2_legacy_no_cancel::CAUSE,
         &f3_idle_preload::CAUSE,
@@ -177,6 +255,7 @@ pub fn causes() -> &'static [&'static Cause] {
         &f5_unused_destination::CAUSE,
         &f6_unpinned_destination::CAUSE,
         &f7_release_order::CAUSE,
+        &f8_silent_release::CAUSE,
     ];
     &ALL
 }
@@ -297,11 +376,16 @@ pub fn triage(ev: &Evidence) -> Bucket {
     // Present causes that explain something here: (bit, parts).
     let mut present = [(0u16, 0 as Atoms); 16];
     let mut n = 0;
+    let reversed = [ev.pair[1], ev.pair[0]];
     for (i, c) in causes().iter().enumerate() {
-        if !c.pairs.contains(&ev.pair) {
+        // A cause written for (A, B) holds for (B, A) too, read on the mirrored evidence.
+        let parts = if c.pairs.contains(&ev.pair) {
+            (c.explains)(ev)
+        } else if c.pairs.contains(&reversed) {
+            atoms::mirror((c.explains)(&ev.mirrored()))
+        } else {
             continue;
-        }
-        let parts = (c.explains)(ev) & need;
+        } & need;
         if parts != 0 {
             present[n] = (1 << i, parts);
             n += 1;

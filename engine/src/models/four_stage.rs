@@ -88,17 +88,12 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
     w.step(Step::PrepareDst);
     // LIST_HEAD(csets) is CsetList::PrepareDst.
     let mut i = 0;
-    let created_before = w.coverage.0[Step::FindCssSetCreated.point()];
-    // Evidence only: an allocation was made for an idle source before any failure.
-    let mut idle_alloc = false;
+    let mut ev = DstEvidence::new(w);
     while i < w.lists[CsetList::Preloaded as usize].len() {
         let src_cset = w.lists[CsetList::Preloaded as usize][i];
-        let live = w.csets[src_cset as usize].mg_flags & cset_flag::LIVE_TARGET != 0;
-        let created = w.coverage.0[Step::FindCssSetCreated.point()];
+        ev.source(w, src_cset);
         let Some(dst_cset) = w.find_css_set(src_cset, dst_cgrp) else {
-            if !live || idle_alloc {
-                w.mark(mark::IDLE_ENOMEM);
-            }
+            ev.enomem(w);
             w.step(Step::PrepareDstEnomem);
             // err: cgroup_migrate_finish(&csets)
             if w.bug(Bug::PrepareDstErrorReleasesNewestOnly) {
@@ -112,13 +107,8 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
             return Err(Errno::ENOMEM);
         };
         prepare_dst_warning(w, src_cset, dst_cset);
-        idle_alloc |= !live && w.coverage.0[Step::FindCssSetCreated.point()] > created;
+        ev.found(w, dst_cset);
         w.csets[src_cset as usize].mg_dst_cset = Some(dst_cset);
-        w.csets[dst_cset as usize].mg_flags |= if live {
-            cset_flag::DST | cset_flag::DST_LIVE
-        } else {
-            cset_flag::DST
-        };
         if w.csets[dst_cset as usize].mg_preload_node.is_none() {
             w.preload_node_add(dst_cset, CsetList::PrepareDst);
         } else {
@@ -129,9 +119,7 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
         }
         i += 1;
     }
-    if w.coverage.0[Step::FindCssSetCreated.point()] >= created_before + 2 {
-        w.mark(mark::MULTI_CREATED);
-    }
+    ev.done(w);
     // list_splice(&csets, preloaded_csets)
     w.splice_lists(CsetList::PrepareDst, CsetList::Preloaded, true);
     Ok(())
@@ -151,7 +139,7 @@ pub fn cgroup_migrate(
     let mut first_dst = None;
     for &task in &targets {
         // @task either already exited or can't exit until the end
-        if w.task(task).exiting() && !w.bug(Bug::MigrateIgnoresExiting) {
+        if w.task(task).pf_exiting() && !w.bug(Bug::MigrateIgnoresExiting) {
             w.step(Step::MigrateSkipExiting(task));
             continue;
         }
@@ -232,9 +220,65 @@ pub fn cgroup_migrate_finish(w: &mut World, list: CsetList) {
     }
 }
 
+/// Evidence only (findings), kept by every staged design's `prepare_dst` alike: whether the
+/// source being looked up has a task that will move ([`cset_flag::LIVE_TARGET`]), whether an
+/// allocation was made for an idle source before a failure ([`mark::IDLE_ENOMEM`]), what each
+/// destination was built for (the [`cset_flag::DST`] flags [`Released`] reads in `finish`),
+/// and whether two or more sets were created ([`mark::MULTI_CREATED`]). Reads the coverage
+/// counters only; changes nothing the models are compared on.
+pub struct DstEvidence {
+    created_before: u64,
+    created: u64,
+    live: bool,
+    idle_alloc: bool,
+}
+
+impl DstEvidence {
+    pub fn new(w: &World) -> DstEvidence {
+        let created_before = w.coverage.0[Step::FindCssSetCreated.point()];
+        DstEvidence {
+            created_before,
+            created: created_before,
+            live: false,
+            idle_alloc: false,
+        }
+    }
+
+    /// Before `find_css_set` for `src_cset`.
+    pub fn source(&mut self, w: &World, src_cset: CsetId) {
+        self.live = w.csets[src_cset as usize].mg_flags & cset_flag::LIVE_TARGET != 0;
+        self.created = w.coverage.0[Step::FindCssSetCreated.point()];
+    }
+
+    /// `find_css_set` failed.
+    pub fn enomem(&self, w: &mut World) {
+        if !self.live || self.idle_alloc {
+            w.mark(mark::IDLE_ENOMEM);
+        }
+    }
+
+    /// `find_css_set` returned `dst_cset` for the current source.
+    pub fn found(&mut self, w: &mut World, dst_cset: CsetId) {
+        self.idle_alloc |=
+            !self.live && w.coverage.0[Step::FindCssSetCreated.point()] > self.created;
+        w.csets[dst_cset as usize].mg_flags |= if self.live {
+            cset_flag::DST | cset_flag::DST_LIVE
+        } else {
+            cset_flag::DST
+        };
+    }
+
+    /// The walk is over.
+    pub fn done(&self, w: &mut World) {
+        if w.coverage.0[Step::FindCssSetCreated.point()] >= self.created_before + 2 {
+            w.mark(mark::MULTI_CREATED);
+        }
+    }
+}
+
 /// Evidence only: whether a put in `cgroup_migrate_finish` freed a destination nothing moved
 /// into, queueing the release of a cgroup that was releasable before (not made so by the put).
-struct Released {
+pub struct Released {
     mark: u16,
     queued: usize,
     /// Which of the set's cgroups were releasable before the put, by hierarchy.
@@ -242,7 +286,7 @@ struct Released {
 }
 
 impl Released {
-    fn before(w: &World, cset: CsetId, flags: u8) -> Released {
+    pub fn before(w: &World, cset: CsetId, flags: u8) -> Released {
         let mut releasable = [false; crate::case::MAX_HIERS];
         let mark = if flags & cset_flag::DST == 0 {
             0
@@ -264,7 +308,7 @@ impl Released {
         }
     }
 
-    fn after(self, w: &mut World) {
+    pub fn after(self, w: &mut World) {
         if w.release_queued.len() == self.queued {
             return;
         }

@@ -53,7 +53,7 @@ pub fn cgroup_migrate(
     w.migration_targets(leader, threadgroup, &mut targets);
     for &task in &targets {
         // @task either already exited or can't exit until the end
-        if w.task(task).exiting() {
+        if w.task(task).pf_exiting() {
             w.step(Step::MigrateSkipExiting(task));
             continue;
         }

@@ -16,11 +16,13 @@
 //! destination (each set's default-hierarchy cgroup) and its -EBUSY check on the default
 //! hierarchy have no caller in our world (the default hierarchy is never a destination).
 
-use super::four_stage::{add_src_warnings, cgroup_migrate_finish, prepare_dst_warning};
+use super::four_stage::{
+    add_src_warnings, cgroup_migrate_finish, prepare_dst_warning, DstEvidence,
+};
 use super::staged::Stages;
 use super::v3_15::cgroup_migrate;
 use crate::case::{Errno, Pid};
-use crate::trace::{shared_point, stage_point, Step, INTERLEAVED_EXIT_POINT};
+use crate::trace::{mark, shared_point, stage_point, Step, INTERLEAVED_EXIT_POINT};
 use crate::world::{CgId, CsetId, CsetList, World};
 
 pub struct V3_16;
@@ -76,6 +78,8 @@ pub fn drop_identity_src(w: &mut World, src_cset: CsetId, dst_cset: CsetId) -> b
     }
     w.step(Step::PrepareDstSameSet);
     w.csets[src_cset as usize].mg_src_cgrp = None;
+    // Evidence only: the set leaves the migration here, its flags with it.
+    w.csets[src_cset as usize].mg_flags = 0;
     w.preload_node_del(src_cset);
     w.put_css_set(src_cset, false);
     w.put_css_set(dst_cset, false);
@@ -88,9 +92,12 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
     // LIST_HEAD(csets) is CsetList::PrepareDst; list_for_each_entry_safe: the body may unlink
     // the current entry (then the next one takes its index).
     let mut i = 0;
+    let mut ev = DstEvidence::new(w);
     while i < w.lists[CsetList::Preloaded as usize].len() {
         let src_cset = w.lists[CsetList::Preloaded as usize][i];
+        ev.source(w, src_cset);
         let Some(dst_cset) = w.find_css_set(src_cset, dst_cgrp) else {
+            ev.enomem(w);
             w.step(Step::PrepareDstEnomem);
             // err: cgroup_migrate_finish(&csets)
             cgroup_migrate_finish(w, CsetList::PrepareDst);
@@ -99,15 +106,20 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
         if drop_identity_src(w, src_cset, dst_cset) {
             continue;
         }
+        ev.found(w, dst_cset);
         w.csets[src_cset as usize].mg_dst_cset = Some(dst_cset);
         if w.csets[dst_cset as usize].mg_preload_node.is_none() {
             w.preload_node_add(dst_cset, CsetList::PrepareDst);
         } else {
             w.step(Step::PrepareDstDuplicate);
+            if w.csets[dst_cset as usize].mg_preload_node == Some(CsetList::Preloaded) {
+                w.mark(mark::DST_NODE_ON_SRC);
+            }
             w.put_css_set(dst_cset, false);
         }
         i += 1;
     }
+    ev.done(w);
     // list_splice_tail(&csets, preloaded_csets)
     w.splice_preload_lists_tail(CsetList::PrepareDst, CsetList::Preloaded);
     Ok(())

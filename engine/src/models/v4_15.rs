@@ -19,12 +19,12 @@
 //! here), `cgroup_migrate_vet_dst` (default hierarchy only), and from v4.6 a task's css_set
 //! reference being dropped when the task is released rather than in `cgroup_exit`.
 
-use super::four_stage::add_src_warnings;
+use super::four_stage::{add_src_warnings, DstEvidence, Released};
 use super::staged::Stages;
 use super::v3_15::cgroup_migrate;
 use super::v3_16::{drop_identity_src, staged_point_after_f817};
 use crate::case::{Errno, Pid};
-use crate::trace::Step;
+use crate::trace::{mark, Step};
 use crate::world::{CgId, CsetId, CsetList, World};
 
 pub struct V4_15;
@@ -80,15 +80,19 @@ pub fn cgroup_migrate_prepare_dst(
 ) -> Result<(), Errno> {
     w.step(Step::PrepareDst);
     let mut i = 0;
+    let mut ev = DstEvidence::new(w);
     while i < w.lists[CsetList::Preloaded as usize].len() {
         let src_cset = w.lists[CsetList::Preloaded as usize][i];
+        ev.source(w, src_cset);
         let Some(dst_cset) = w.find_css_set(src_cset, dst_cgrp) else {
+            ev.enomem(w);
             w.step(Step::PrepareDstEnomem);
             return Err(Errno::ENOMEM);
         };
         if drop_identity_src(w, src_cset, dst_cset) {
             continue;
         }
+        ev.found(w, dst_cset);
         w.csets[src_cset as usize].mg_dst_cset = Some(dst_cset);
         let busy = match node {
             DstNode::Shared => w.csets[dst_cset as usize].mg_preload_node.is_some(),
@@ -101,10 +105,16 @@ pub fn cgroup_migrate_prepare_dst(
             }
         } else {
             w.step(Step::PrepareDstDuplicate);
+            if node == DstNode::Shared
+                && w.csets[dst_cset as usize].mg_preload_node == Some(CsetList::Preloaded)
+            {
+                w.mark(mark::DST_NODE_ON_SRC);
+            }
             w.put_css_set(dst_cset, false);
         }
         i += 1;
     }
+    ev.done(w);
     Ok(())
 }
 
@@ -117,7 +127,10 @@ pub fn cgroup_migrate_finish(w: &mut World) {
         let c = &mut w.csets[cset as usize];
         c.mg_src_cgrp = None;
         c.mg_dst_cset = None;
+        let flags = std::mem::take(&mut c.mg_flags);
         w.preload_node_del(cset);
+        let watch = Released::before(w, cset, flags);
         w.put_css_set(cset, false);
+        watch.after(w);
     }
 }
