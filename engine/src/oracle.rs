@@ -676,8 +676,9 @@ fn classify(
             !worlds[0].release_queued.is_empty() || fps[0].releasable != prev[0].releasable,
             !worlds[1].release_queued.is_empty() || fps[1].releasable != prev[1].releasable,
         ],
-        order_prefix_only: classes.has(Class::Order) && order_prefix_only(worlds),
-        order_permuted_only: classes.has(Class::Order) && order_permuted_only(worlds),
+        order_prefix_only: classes.has(Class::Order)
+            && order_differs_only(worlds, Reorder::HeadOnly),
+        order_permuted_only: classes.has(Class::Order) && order_differs_only(worlds, Reorder::Any),
         taskset_order_only: classes.has(Class::CallbackOrder) && taskset_order_only(worlds),
         callbacks: [worlds[0].events.len(), worlds[1].events.len()],
     };
@@ -724,40 +725,58 @@ fn classify(
 /// are the same in both models: mkdir is shared code). No allocation: the queues are short.
 fn permuted(worlds: &[World; 2]) -> bool {
     let (a, b) = (&worlds[0].release_queued, &worlds[1].release_queued);
-    a != b && a.len() == b.len() && a.iter().all(|x| b.contains(x))
+    a != b && same_elements(a, b, |x, y| x == y)
 }
 
-/// Whether `a` and `b` hold the same elements and differ only in a prefix: the elements put
-/// at the head by this operation came in another order, the rest is the same. `same` says
-/// whether two elements are the same thing.
-fn differ_in_prefix_only<T: Copy>(a: &[T], b: &[T], same: impl Fn(T, T) -> bool) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut k = a.len();
-    while k > 0 && same(a[k - 1], b[k - 1]) {
-        k -= 1;
-    }
-    a[..k].iter().all(|&x| b[..k].iter().any(|&y| same(x, y)))
-        && b[..k].iter().all(|&y| a[..k].iter().any(|&x| same(x, y)))
+/// Whether `a` and `b` hold the same elements (lists here never repeat one), in any order.
+fn same_elements<T: Copy>(a: &[T], b: &[T], same: impl Fn(T, T) -> bool) -> bool {
+    a.len() == b.len() && a.iter().all(|&x| b.iter().any(|&y| same(x, y)))
 }
 
-/// Whether every order difference between the models is of that kind: for each css_set (by
-/// tuple) its `tasks`, and for each cgroup its `cset_links`. Divergences only: quadratic in
-/// small lists, no allocation.
-fn order_prefix_only(worlds: &[World; 2]) -> bool {
+/// Which reordering of a list [`order_differs_only`] accepts.
+#[derive(Clone, Copy)]
+enum Reorder {
+    /// The same elements, differing only in a prefix: those put at the head by this
+    /// operation came in another order, the rest is the same.
+    HeadOnly,
+    /// The same elements, in any order.
+    Any,
+}
+
+impl Reorder {
+    fn accepts<T: Copy>(self, a: &[T], b: &[T], same: impl Fn(T, T) -> bool) -> bool {
+        match self {
+            Reorder::Any => same_elements(a, b, same),
+            Reorder::HeadOnly => {
+                if a.len() != b.len() {
+                    return false;
+                }
+                let mut k = a.len();
+                while k > 0 && same(a[k - 1], b[k - 1]) {
+                    k -= 1;
+                }
+                same_elements(&a[..k], &b[..k], same)
+            }
+        }
+    }
+}
+
+/// Whether every order difference between the models is a reordering `how` accepts: for each
+/// css_set (by tuple) its `tasks`, and for each cgroup its `cset_links`. Divergences only:
+/// quadratic in small lists, no allocation.
+fn order_differs_only(worlds: &[World; 2], how: Reorder) -> bool {
     let (w0, w1) = (&worlds[0], &worlds[1]);
     let key = |w: &World, c: CsetId| w.csets[c as usize].key;
     for c0 in w0.csets.iter().filter(|c| c.live) {
         let Some(c1) = w1.csets.iter().find(|c| c.live && c.key == c0.key) else {
             return false;
         };
-        if !differ_in_prefix_only(&c0.tasks, &c1.tasks, |x, y| x == y) {
+        if !how.accepts(&c0.tasks, &c1.tasks, |x, y| x == y) {
             return false;
         }
     }
     w0.cgroups.iter().zip(&w1.cgroups).all(|(g0, g1)| {
-        differ_in_prefix_only(&g0.cset_links, &g1.cset_links, |x, y| {
+        how.accepts(&g0.cset_links, &g1.cset_links, |x, y| {
             key(w0, x) == key(w1, y)
         })
     })
@@ -776,31 +795,6 @@ fn silenced(worlds: &[World; 2], m: usize) -> bool {
         own.silenced & (1 << (cg % 64)) != 0
             && (other.release_queued.contains(&id) && !own.release_queued.contains(&id)
                 || other.cgroups[cg].releasable && !own.cgroups[cg].releasable)
-    })
-}
-
-/// Whether `a` and `b` hold the same elements (lists here never repeat one), in any order.
-fn same_elements<T: Copy>(a: &[T], b: &[T], same: impl Fn(T, T) -> bool) -> bool {
-    a.len() == b.len() && a.iter().all(|&x| b.iter().any(|&y| same(x, y)))
-}
-
-/// Whether every order difference between the models is a permutation: for each css_set (by
-/// tuple) its `tasks`, and for each cgroup its `cset_links`, hold the same elements.
-fn order_permuted_only(worlds: &[World; 2]) -> bool {
-    let (w0, w1) = (&worlds[0], &worlds[1]);
-    let key = |w: &World, c: CsetId| w.csets[c as usize].key;
-    for c0 in w0.csets.iter().filter(|c| c.live) {
-        let Some(c1) = w1.csets.iter().find(|c| c.live && c.key == c0.key) else {
-            return false;
-        };
-        if !same_elements(&c0.tasks, &c1.tasks, |x, y| x == y) {
-            return false;
-        }
-    }
-    w0.cgroups.iter().zip(&w1.cgroups).all(|(g0, g1)| {
-        same_elements(&g0.cset_links, &g1.cset_links, |x, y| {
-            key(w0, x) == key(w1, y)
-        })
     })
 }
 

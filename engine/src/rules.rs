@@ -99,20 +99,12 @@ pub static RULES: [Cause; 4] = [
                  notifications of cgroup_migrate_finish's puts come in another order, with the \
                  same elements",
         explains: |i| {
-            let mut parts = 0;
-            if i.order_permuted_only {
-                parts |= atoms::of(&[Class::Order]);
-            }
-            if i.taskset_order_only {
-                parts |= atoms::of(&[Class::CallbackOrder]);
-            }
-            if i.release_permuted {
-                parts |= atoms::of(&[Class::Release]);
-            }
+            let mut parts = i.reordered_parts();
             // With an exit between the stages (and the identity check in both designs), the
-            // order of the walk also decides whether a source the identity check drops (its last reference gone with the exit) is
-            // freed before a later source looks the same set up, which must then allocate it
-            // anew (and may meet the allocation fault) and queues its cgroup's release.
+            // order of the walk also decides whether a source the identity check drops (its
+            // last reference gone with the exit) is freed before a later source looks the
+            // same set up, which must then allocate it anew (and may meet the allocation
+            // fault) and queues its cgroup's release.
             let exit_between = i.exit_between_stages();
             let culled = |m: usize| i.reached(m, crate::trace::Step::PrepareDstSameSet);
             if exit_between && culled(0) && culled(1) {

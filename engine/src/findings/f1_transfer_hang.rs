@@ -15,7 +15,7 @@
 //!   and the spinning one did not: everything is explained the same way; this is the fix
 //!   showing, between a design before v4.15 and one after.
 
-use super::{atoms, Atoms, Cause, CauseKind, Evidence, Pairs, ALL_DESIGNS};
+use super::{atoms, Atoms, Cause, CauseKind, Evidence, Pairs};
 use crate::case::{Errno, OpKind};
 use crate::models::Outcome;
 use crate::observe::Invariant;
@@ -77,7 +77,7 @@ fn explains(e: &Evidence) -> Atoms {
 pub static CAUSE: Cause = Cause {
     id: "F1",
     kind: CauseKind::Finding,
-    pairs: Pairs::Across(&[(ALL_DESIGNS, ALL_DESIGNS)]),
+    pairs: Pairs::Any,
     title: "transfer_tasks spins forever when the first task of `from` cannot move",
     reason: "cgroup_transfer_tasks() picks the first task of `from` again and again when its \
              migration is skipped (PF_EXITING, or already in `to`): a livelock in every design \

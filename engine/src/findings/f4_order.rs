@@ -15,7 +15,7 @@
 //! cause shows as lists, tasksets and release notifications with the same elements in another
 //! order: explained as such.
 
-use super::{atoms, Atoms, Cause, CauseKind, Evidence, Pairs, FOUR, LATER_DESIGNS};
+use super::{atoms, Atoms, Cause, CauseKind, Evidence, Pairs, FOUR};
 use crate::oracle::Class;
 use crate::trace::mark;
 
@@ -33,29 +33,24 @@ fn explains(e: &Evidence) -> Atoms {
         }
         return parts;
     }
-    if e.pair[1] == "legacy" {
-        // Read with legacy first, like the default pair.
-        return atoms::mirror(explains(&e.mirrored()));
-    }
-    let mut parts = 0;
-    if e.order_permuted_only {
-        parts |= atoms::of(&[Class::Order]);
-    }
-    if e.taskset_order_only {
-        parts |= atoms::of(&[Class::CallbackOrder]);
-    }
-    if e.release_permuted {
-        parts |= atoms::of(&[Class::Release]);
-    }
-    parts
+    e.reordered_parts()
 }
 
 pub static CAUSE: Cause = Cause {
     id: "F4",
     kind: CauseKind::Finding,
-    pairs: Pairs::Across(&[
-        (&["legacy"], &["four-stage"]),
-        (&["legacy", "four-stage"], LATER_DESIGNS),
+    // Legacy or four-stage first (read by position on the default pair; triage mirrors the
+    // evidence of the reverse order).
+    pairs: Pairs::Exactly(&[
+        ["legacy", "four-stage"],
+        ["legacy", "v3.15"],
+        ["legacy", "v3.16"],
+        ["legacy", "v4.15"],
+        ["legacy", "v5.19"],
+        ["four-stage", "v3.15"],
+        ["four-stage", "v3.16"],
+        ["four-stage", "v4.15"],
+        ["four-stage", "v5.19"],
     ]),
     title: "four-stage builds the taskset and the task lists in a different order",
     reason: "cgroup_migrate list_moves every task's source and destination css_set (last use \

@@ -18,12 +18,10 @@
 //! Written for every pair that holds a design with one preload node per set (`v3.16`, `v4.15`);
 //! between other designs the invariants it reads cannot break, as far as the models go.
 
-use super::{atoms, Atoms, Cause, CauseKind, Evidence, Pairs, ALL_DESIGNS};
+use super::{atoms, Atoms, Cause, CauseKind, Evidence, Pairs};
 use crate::observe::Invariant;
 use crate::oracle::Class;
 use crate::trace::mark;
-
-const SHARED_NODE: &[&str] = &["v3.16", "v4.15"];
 
 const WINDOW: u16 = Invariant::Pinned.bit() | Invariant::Freed.bit();
 
@@ -57,7 +55,8 @@ fn explains(e: &Evidence) -> Atoms {
 pub static CAUSE: Cause = Cause {
     id: "F6",
     kind: CauseKind::Finding,
-    pairs: Pairs::Across(&[(SHARED_NODE, ALL_DESIGNS)]),
+    // The designs with one preload node per set for both lists.
+    pairs: Pairs::Holding(&["v3.16", "v4.15"]),
     title: "a destination pinned by nothing: 07fd5b6cdf3c's use-after-free (v3.16 … v5.18)",
     reason: "with one preload node per css_set for both lists, prepare_dst can leave a \
              destination that is also a source on neither list: nothing the migration holds \

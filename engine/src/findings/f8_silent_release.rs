@@ -12,12 +12,10 @@
 use super::{atoms, Cause, CauseKind, Evidence, Pairs};
 use crate::oracle::Class;
 
-const STAGED: &[&str] = &["four-stage", "v3.15", "v3.16", "v4.15", "v5.19"];
-
 pub static CAUSE: Cause = Cause {
     id: "F8",
     kind: CauseKind::Finding,
-    pairs: Pairs::Across(&[(STAGED, STAGED)]),
+    pairs: Pairs::Staged,
     title: "an exit between the stages: the migration's put of its set queues no release \
             notification",
     reason: "when cgroup_exit runs between the stages, the migration may hold the last \

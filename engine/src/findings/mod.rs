@@ -78,9 +78,9 @@ pub const LEGACY: usize = 0;
 pub const FOUR: usize = 1;
 
 /// Legacy first, then any staged design: the pairs the causes read by position are written
-/// for ([`LEGACY`] the first, [`FOUR`] the staged one). The marks those causes read are left
-/// by the seed's `prepare_dst` and `cgroup_migrate_finish`; a later design whose own versions
-/// of them leave no such mark simply never shows those causes.
+/// for ([`LEGACY`] the first, [`FOUR`] the staged one; the reverse order is read on mirrored
+/// evidence). The marks they read are left by every staged design's `prepare_dst` and
+/// `cgroup_migrate_finish` alike (`models::four_stage::DstEvidence`, `Released`).
 pub const LEGACY_FIRST: Pairs = Pairs::Exactly(&[
     ["legacy", "four-stage"],
     ["legacy", "v3.15"],
@@ -89,32 +89,39 @@ pub const LEGACY_FIRST: Pairs = Pairs::Exactly(&[
     ["legacy", "v5.19"],
 ]);
 
-/// Every design cgdiff models, in history order.
-pub const ALL_DESIGNS: &[&str] = &["legacy", "four-stage", "v3.15", "v3.16", "v4.15", "v5.19"];
-/// The staged designs that came after the seed: what the causes of history pairs are written
-/// for (exits between stages are generated only between staged designs).
-pub const LATER_DESIGNS: &[&str] = &["v3.15", "v3.16", "v4.15", "v5.19"];
-
-/// Which design pairs a cause is written for. A cause that reads its evidence by position
-/// (legacy first) names exact ordered pairs; one that reads each model by what it did names
-/// groups, and holds for two different designs one from each group, in either order.
+/// Which design pairs a cause is written for (always two different designs). A cause that
+/// reads its evidence by position names exact ordered pairs, and triage reads the reverse
+/// order on mirrored evidence; one that reads each model by what it did names groups or a
+/// property of the designs, in either order.
 #[derive(Clone, Copy, Debug)]
 pub enum Pairs {
+    /// These ordered pairs.
     Exactly(&'static [[&'static str; 2]]),
+    /// One design from each group.
     Across(&'static [(&'static [&'static str], &'static [&'static str])]),
+    /// Any pair that holds one of these designs.
+    Holding(&'static [&'static str]),
+    /// Any two designs that both have the four stages (`Design::has_stages`).
+    Staged,
+    /// Any two designs.
+    Any,
 }
 
 impl Pairs {
     pub fn contains(&self, pair: &[&str; 2]) -> bool {
+        if pair[0] == pair[1] {
+            return false;
+        }
+        let staged = |name: &str| crate::models::by_name(name).is_some_and(|d| d.has_stages());
         match *self {
             Pairs::Exactly(list) => list.contains(pair),
-            Pairs::Across(groups) => {
-                pair[0] != pair[1]
-                    && groups.iter().any(|(a, b)| {
-                        a.contains(&pair[0]) && b.contains(&pair[1])
-                            || b.contains(&pair[0]) && a.contains(&pair[1])
-                    })
-            }
+            Pairs::Across(groups) => groups.iter().any(|(a, b)| {
+                a.contains(&pair[0]) && b.contains(&pair[1])
+                    || b.contains(&pair[0]) && a.contains(&pair[1])
+            }),
+            Pairs::Holding(designs) => pair.iter().any(|d| designs.contains(d)),
+            Pairs::Staged => staged(pair[0]) && staged(pair[1]),
+            Pairs::Any => true,
         }
     }
 }
@@ -155,6 +162,22 @@ impl Evidence {
             callbacks: [self.callbacks[1], self.callbacks[0]],
             ..*self
         }
+    }
+    /// The parts that hold the same things in both models, only in another order: lists
+    /// (tasks per css_set, cset_links per cgroup), the tasksets of the same callback calls,
+    /// the release notifications queued.
+    pub fn reordered_parts(&self) -> Atoms {
+        let mut parts = 0;
+        if self.order_permuted_only {
+            parts |= atoms::of(&[Class::Order]);
+        }
+        if self.taskset_order_only {
+            parts |= atoms::of(&[Class::CallbackOrder]);
+        }
+        if self.release_permuted {
+            parts |= atoms::of(&[Class::Release]);
+        }
+        parts
     }
     /// The parts of the divergence that need explaining.
     pub fn atoms(&self) -> Atoms {
