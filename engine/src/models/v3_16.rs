@@ -56,6 +56,22 @@ pub fn staged_point_after_f817(point: usize) -> bool {
 /// `cgroup_migrate_add_src(src_cset, dst_cgrp, preloaded_csets)` after f817de98: no cgroup
 /// check, sources at the head (`list_add`).
 pub fn cgroup_migrate_add_src(w: &mut World, src_cset: CsetId, dst_cgrp: CgId) {
+    cgroup_migrate_add_src_at(w, src_cset, dst_cgrp, SrcAt::Head);
+}
+
+/// Where `cgroup_migrate_add_src` puts a source on the preload list: the one line in which
+/// v3.16's and v4.11+'s versions differ, as far as our world can tell.
+#[derive(Clone, Copy)]
+pub enum SrcAt {
+    /// `list_add(&src_cset->mg_preload_node, preloaded_csets)` (v3.16).
+    Head,
+    /// `list_add_tail(&src_cset->mg_preload_node, &mgctx->preloaded_src_csets)` (v4.11 on).
+    Tail,
+}
+
+/// The body of `cgroup_migrate_add_src` from f817de98 on: skip a set already preloaded, else
+/// pin it and put it on the source list at `at`.
+pub fn cgroup_migrate_add_src_at(w: &mut World, src_cset: CsetId, dst_cgrp: CgId, at: SrcAt) {
     let src_cgrp = w.cset_cgroup(src_cset, w.cgroups[dst_cgrp as usize].hier);
     if w.csets[src_cset as usize].mg_preload_node.is_some() {
         w.step(Step::AddSrcAlreadyPreloaded);
@@ -65,7 +81,10 @@ pub fn cgroup_migrate_add_src(w: &mut World, src_cset: CsetId, dst_cgrp: CgId) {
     add_src_warnings(w, src_cset);
     w.csets[src_cset as usize].mg_src_cgrp = Some(src_cgrp);
     w.get_css_set(src_cset);
-    w.preload_node_add(src_cset, CsetList::Preloaded);
+    match at {
+        SrcAt::Head => w.preload_node_add(src_cset, CsetList::Preloaded),
+        SrcAt::Tail => w.preload_node_add_tail(src_cset, CsetList::Preloaded),
+    }
 }
 
 /// The part of every `prepare_dst` loop from f817de98 on between `find_css_set` and linking

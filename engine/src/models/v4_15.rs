@@ -19,10 +19,10 @@
 //! here), `cgroup_migrate_vet_dst` (default hierarchy only), and from v4.6 a task's css_set
 //! reference being dropped when the task is released rather than in `cgroup_exit`.
 
-use super::four_stage::{add_src_warnings, DstEvidence, Released};
+use super::four_stage::{DstEvidence, Released};
 use super::staged::Stages;
 use super::v3_15::cgroup_migrate;
-use super::v3_16::{drop_identity_src, staged_point_after_f817};
+use super::v3_16::{cgroup_migrate_add_src_at, drop_identity_src, staged_point_after_f817, SrcAt};
 use crate::case::{Errno, Pid};
 use crate::trace::{mark, Step};
 use crate::world::{CgId, CsetId, CsetList, World};
@@ -59,16 +59,7 @@ pub enum DstNode {
 
 /// `cgroup_migrate_add_src(src_cset, dst_cgrp, mgctx)`: sources at the tail.
 pub fn cgroup_migrate_add_src(w: &mut World, src_cset: CsetId, dst_cgrp: CgId) {
-    let src_cgrp = w.cset_cgroup(src_cset, w.cgroups[dst_cgrp as usize].hier);
-    if w.csets[src_cset as usize].mg_preload_node.is_some() {
-        w.step(Step::AddSrcAlreadyPreloaded);
-        return;
-    }
-    w.step(Step::AddSrc);
-    add_src_warnings(w, src_cset);
-    w.csets[src_cset as usize].mg_src_cgrp = Some(src_cgrp);
-    w.get_css_set(src_cset);
-    w.preload_node_add_tail(src_cset, CsetList::Preloaded);
+    cgroup_migrate_add_src_at(w, src_cset, dst_cgrp, SrcAt::Tail);
 }
 
 /// `cgroup_migrate_prepare_dst(mgctx)`: `CsetList::Preloaded` is `preloaded_src_csets`,
@@ -124,13 +115,20 @@ pub fn cgroup_migrate_finish(w: &mut World) {
     w.splice_preload_lists_tail(CsetList::Preloaded, CsetList::FinishLocal);
     w.splice_preload_lists_tail(CsetList::PreloadedDst, CsetList::FinishLocal);
     while let Some(&cset) = w.lists[CsetList::FinishLocal as usize].first() {
-        let c = &mut w.csets[cset as usize];
-        c.mg_src_cgrp = None;
-        c.mg_dst_cset = None;
-        let flags = std::mem::take(&mut c.mg_flags);
-        w.preload_node_del(cset);
-        let watch = Released::before(w, cset, flags);
-        w.put_css_set(cset, false);
-        watch.after(w);
+        put_preloaded(w, cset, World::preload_node_del);
     }
+}
+
+/// The body of the v4.x `cgroup_migrate_finish` loops: clear the set's migration fields, take
+/// it off its list (`list_del_init` of the node `unlink` names) and drop the migration's
+/// reference (`put_css_set_locked`).
+pub fn put_preloaded(w: &mut World, cset: CsetId, unlink: fn(&mut World, CsetId)) {
+    let c = &mut w.csets[cset as usize];
+    c.mg_src_cgrp = None;
+    c.mg_dst_cset = None;
+    let flags = std::mem::take(&mut c.mg_flags);
+    unlink(w, cset);
+    let watch = Released::before(w, cset, flags);
+    w.put_css_set(cset, false);
+    watch.after(w);
 }

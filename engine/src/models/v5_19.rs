@@ -7,10 +7,11 @@
 //! `cgroup_migrate_finish`, which now walks the source list, then the destination list.
 //! Everything else is v4.15's (the transfer's `PF_EXITING` skip included).
 
-use super::four_stage::Released;
 use super::staged::Stages;
 use super::v3_15::cgroup_migrate;
-use super::v4_15::{cgroup_migrate_add_src, cgroup_migrate_prepare_dst, DstNode, V4_15};
+use super::v4_15::{
+    cgroup_migrate_add_src, cgroup_migrate_prepare_dst, put_preloaded, DstNode, V4_15,
+};
 use crate::case::{Errno, Pid};
 use crate::trace::Step;
 use crate::world::{CgId, CsetId, CsetList, World};
@@ -40,23 +41,9 @@ impl Stages for V5_19 {
 pub fn cgroup_migrate_finish(w: &mut World) {
     w.step(Step::MigrateFinish);
     while let Some(&cset) = w.lists[CsetList::Preloaded as usize].first() {
-        let c = &mut w.csets[cset as usize];
-        c.mg_src_cgrp = None;
-        c.mg_dst_cset = None;
-        let flags = std::mem::take(&mut c.mg_flags);
-        w.preload_node_del(cset);
-        let watch = Released::before(w, cset, flags);
-        w.put_css_set(cset, false);
-        watch.after(w);
+        put_preloaded(w, cset, World::preload_node_del);
     }
     while let Some(&cset) = w.lists[CsetList::PreloadedDst as usize].first() {
-        let c = &mut w.csets[cset as usize];
-        c.mg_src_cgrp = None;
-        c.mg_dst_cset = None;
-        let flags = std::mem::take(&mut c.mg_flags);
-        w.dst_preload_node_del(cset);
-        let watch = Released::before(w, cset, flags);
-        w.put_css_set(cset, false);
-        watch.after(w);
+        put_preloaded(w, cset, World::dst_preload_node_del);
     }
 }
