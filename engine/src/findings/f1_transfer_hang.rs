@@ -15,7 +15,7 @@
 //!   and the spinning one did not: everything is explained the same way; this is the fix
 //!   showing, between a design before v4.15 and one after.
 
-use super::{atoms, Atoms, Cause, CauseKind, Evidence, Pairs};
+use super::{atoms, staged, Atoms, Cause, CauseKind, Evidence, Pairs};
 use crate::case::{Errno, OpKind};
 use crate::models::Outcome;
 use crate::observe::Invariant;
@@ -26,10 +26,10 @@ use crate::trace::Step;
 /// references and marks it never drops.
 fn spun_bits(e: &Evidence, m: usize) -> u16 {
     let bound = Invariant::Bound.bit();
-    if e.pair[m] == "legacy" {
-        bound
-    } else {
+    if staged(e.pair[m]) {
         bound | Invariant::Refcount.bit() | Invariant::MigrationState.bit()
+    } else {
+        bound
     }
 }
 

@@ -126,6 +126,11 @@ impl Pairs {
     }
 }
 
+/// Whether the design named `name` migrates in stages (`Design::has_stages`).
+pub fn staged(name: &str) -> bool {
+    crate::models::by_name(name).is_some_and(|d| d.has_stages())
+}
+
 impl Evidence {
     /// Whether model `m` reached step `s` in this operation.
     pub fn reached(&self, m: usize, s: crate::trace::Step) -> bool {
