@@ -91,9 +91,7 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
     let mut ev = DstEvidence::new(w);
     while i < w.lists[CsetList::Preloaded as usize].len() {
         let src_cset = w.lists[CsetList::Preloaded as usize][i];
-        ev.source(w, src_cset);
-        let Some(dst_cset) = w.find_css_set(src_cset, dst_cgrp) else {
-            ev.enomem(w);
+        let Some(dst_cset) = ev.find_css_set(w, src_cset, dst_cgrp) else {
             w.step(Step::PrepareDstEnomem);
             // err: cgroup_migrate_finish(&csets)
             if w.bug(Bug::PrepareDstErrorReleasesNewestOnly) {
@@ -244,17 +242,22 @@ impl DstEvidence {
         }
     }
 
-    /// Before `find_css_set` for `src_cset`.
-    pub fn source(&mut self, w: &World, src_cset: CsetId) {
+    /// `find_css_set(src_cset, dst_cgrp)` for the next source, with the evidence around it:
+    /// whether that source has a task to move, and on failure whether an idle source is to
+    /// blame ([`mark::IDLE_ENOMEM`]).
+    pub fn find_css_set(
+        &mut self,
+        w: &mut World,
+        src_cset: CsetId,
+        dst_cgrp: CgId,
+    ) -> Option<CsetId> {
         self.live = w.csets[src_cset as usize].mg_flags & cset_flag::LIVE_TARGET != 0;
         self.created = w.coverage.0[Step::FindCssSetCreated.point()];
-    }
-
-    /// `find_css_set` failed.
-    pub fn enomem(&self, w: &mut World) {
-        if !self.live || self.idle_alloc {
+        let found = w.find_css_set(src_cset, dst_cgrp);
+        if found.is_none() && (!self.live || self.idle_alloc) {
             w.mark(mark::IDLE_ENOMEM);
         }
+        found
     }
 
     /// `find_css_set` returned `dst_cset` for the current source.

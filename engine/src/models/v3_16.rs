@@ -114,9 +114,7 @@ pub fn cgroup_migrate_prepare_dst(w: &mut World, dst_cgrp: CgId) -> Result<(), E
     let mut ev = DstEvidence::new(w);
     while i < w.lists[CsetList::Preloaded as usize].len() {
         let src_cset = w.lists[CsetList::Preloaded as usize][i];
-        ev.source(w, src_cset);
-        let Some(dst_cset) = w.find_css_set(src_cset, dst_cgrp) else {
-            ev.enomem(w);
+        let Some(dst_cset) = ev.find_css_set(w, src_cset, dst_cgrp) else {
             w.step(Step::PrepareDstEnomem);
             // err: cgroup_migrate_finish(&csets)
             cgroup_migrate_finish(w, CsetList::PrepareDst);
