@@ -438,8 +438,13 @@ pub fn run_case<G: Goal>(
     }
     let generated = gen::from_bytes_with(&local.bytes, plan.max_ops, opts);
     let learn = plan.learning.corpus && k >= LEARN_AFTER && rng.chance(1, 2);
-    let mutant = match local.corpus.pick(&mut rng) {
-        Some(parent) if learn => {
+    let parent = if learn {
+        local.corpus.pick(&mut rng)
+    } else {
+        None
+    };
+    let mutant = match parent {
+        Some(parent) => {
             let donor = match local.corpus.pick(&mut rng) {
                 Some(d) if plan.learning.splice && rng.chance(1, 2) => d,
                 _ => &generated,
